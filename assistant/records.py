@@ -1,0 +1,134 @@
+"""The data that flows through the pipeline: plain dataclasses, no behaviour beyond (de)serialising.
+
+Page -> Article -> Chunk -> Hit -> Answer(Citation...). Every stage module takes and returns these.
+Not handled here: validation of contents (the producing stage guarantees it) and any I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+BBox = tuple[float, float, float, float]  # x0, y0, x1, y1 in PDF points, origin top-left
+
+
+@dataclass
+class Line:
+    """One line (txt) or paragraph-line (PDF) of a page, in reading order."""
+
+    text: str
+    bbox: BBox | None = None  # None for text files
+    size: float = 0.0  # font size in points; 0 when unknown (text files)
+
+
+@dataclass
+class Page:
+    """One newspaper page as read from a file, before it is split into articles."""
+
+    file: str  # path as given by the user, relative where possible
+    page: int  # 1-based page number in the issue (catalog, PDF label, or position in the PDF)
+    lines: list[Line]
+    issue: str | None = None  # issue identifier, e.g. "2024-08-20" or "第1234期"; None if unknown
+    date: str | None = None  # ISO date of the issue; None if unknown (never guessed)
+    edition: str | None = None  # printed edition label, e.g. "第2版"
+    width: float = 0.0  # page size in points (PDF only)
+    height: float = 0.0
+
+
+@dataclass
+class Article:
+    title: str
+    text: str  # clean body, paragraphs separated by "\n"
+    sources: list[str]
+    section: str | None
+    file: str
+    page: int
+    position: int  # 0-based order of the article on its page
+    issue: str | None = None
+    date: str | None = None
+    bboxes: list[BBox] = field(default_factory=list)  # boxes of the body paragraphs (PDF only)
+    # (paragraph text, bbox) pairs so chunks can keep only the boxes they cover; empty for txt
+    paragraphs: list[tuple[str, BBox | None]] = field(default_factory=list)
+
+
+@dataclass
+class Chunk:
+    id: str  # stable: sha of file content + article position + chunk index
+    text: str
+    title: str
+    file: str
+    file_sha: str  # sha256 of the source file's bytes: re-ingest detection
+    page: int
+    position: int  # article position on the page
+    index: int  # chunk index within the article
+    issue: str | None = None
+    date: str | None = None
+    section: str | None = None
+    sources: list[str] = field(default_factory=list)
+    bboxes: list[BBox] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Chunk:
+        d = dict(d)
+        d["bboxes"] = [tuple(b) for b in d.get("bboxes", [])]
+        return cls(**d)
+
+
+@dataclass
+class Citation:
+    issue: str | None
+    date: str | None
+    page: int
+    title: str
+    file: str
+    bbox: list[BBox]  # boxes of the cited passage on its page (empty for text sources)
+    text: str = ""  # the passage
+    chunk_id: str = ""
+
+    @classmethod
+    def of(cls, chunk: Chunk) -> Citation:
+        return cls(chunk.issue, chunk.date, chunk.page, chunk.title, chunk.file,
+                   list(chunk.bboxes), chunk.text, chunk.id)
+
+    def label(self) -> str:
+        """Human form: issue · date · page · title."""
+        parts = [self.issue or "", self.date or "", f"p.{self.page}", self.title]
+        return " · ".join(p for p in parts if p)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float  # fused score (higher is better)
+    dense_score: float | None = None  # cosine similarity, when the dense retriever found it
+    bm25_score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.chunk.text, "score": self.score,
+                "dense_score": self.dense_score, "bm25_score": self.bm25_score,
+                "citation": {k: v for k, v in Citation.of(self.chunk).to_dict().items() if k != "text"}}
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation]  # in [n] order: citations[0] is [1]
+    refused: bool = False
+    fallback: bool = False  # True when the text is the extractive fallback, not the LLM's
+    notice: str | None = None  # shown to the user, e.g. "LLM endpoint unreachable: extractive answer"
+    flags: list[str] = field(default_factory=list)  # citation-check findings
+    model: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "answer": self.text,
+                "citations": [c.to_dict() for c in self.citations], "refused": self.refused,
+                "fallback": self.fallback, "notice": self.notice, "flags": self.flags,
+                "model": self.model, "timings": self.timings}
