@@ -55,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import eval_command
     return eval_command(_settings(args), questions=args.questions, as_json=args.json,
-                        baseline=args.baseline, out_dir=args.out)
+                        baseline=args.baseline, out_dir=args.out, retrieval_only=args.retrieval_only)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--questions", help="JSONL question set (default: eval/questions.jsonl)")
     sp.add_argument("--baseline", help="baseline JSON to compare with (default: eval/baseline.json)")
     sp.add_argument("--out", help="folder for summary.json and report.md (default: eval/report)")
+    sp.add_argument("--retrieval-only", action="store_true",
+                    help="skip the LLM: retrieval metrics only (fast)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)
 
@@ -156,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `assistant inspect ... | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

