@@ -1,0 +1,72 @@
+"""Words for BM25: a jieba tokenizer for Chinese (and English) text, and glossary query expansion.
+
+In: text. Out: lists of lowercase tokens with punctuation and stopwords dropped (jieba's search
+mode, which also emits the short words inside long ones: 献血者日 -> 献血, 血者, 献血者日 ...), and
+for a question, the question plus the glossary counterparts of the terms it names
+(data/glossary.tsv: English | aliases <TAB> 中文 | 别名), so "blood donor day" also searches 献血者日.
+Not handled: scoring (bm25s does it, in store.py / retrieve.py), spelling correction, translation
+of anything outside the glossary (dense retrieval carries cross-lingual questions).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+
+from .config import DATA_DIR
+
+GLOSSARY = DATA_DIR / "glossary.tsv"
+
+jieba.setLogLevel(logging.WARNING)
+
+_WORD = re.compile(r"[0-9a-z\u3400-\u9fff]")
+STOPWORDS = frozenset(
+    "的 了 是 在 和 与 及 等 也 都 而 或 并 对 为 以 将 把 被 从 由 于 之 其 这 那 有 个 中 上 下 "
+    "我 你 他 她 它 们 我们 什么 哪些 哪个 哪 如何 怎么 怎样 是否 多少 吗 呢 吧 啊 "
+    "a an the of in on at to for and or is are was were be been what which who whom when where "
+    "how why did does do with by from as that this these those it its about into than".split())
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase jieba search-mode tokens, without punctuation, whitespace and stopwords."""
+    return [t for t in jieba.cut_for_search(text.lower())
+            if _WORD.search(t) and t.strip() and t not in STOPWORDS]
+
+
+@lru_cache(maxsize=4)
+def load_glossary(path: Path = GLOSSARY) -> list[tuple[list[str], list[str]]]:
+    """Rows of (English variants, Chinese variants); a missing file means no expansion."""
+    rows = []
+    if not path.is_file():
+        return rows
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2:
+            raise ValueError(f"{path}:{n}: expected 'English<TAB>中文', got {line!r}")
+        en, zh = ([v.strip() for v in p.split("|") if v.strip()] for p in parts)
+        rows.append((en, zh))
+    return rows
+
+
+def _names(question: str, term: str) -> bool:
+    if re.search(r"[\u3400-\u9fff]", term):
+        return term in question
+    return re.search(rf"(?<![0-9a-z]){re.escape(term.lower())}(?![0-9a-z])", question) is not None
+
+
+def expand(question: str, path: Path = GLOSSARY) -> str:
+    """The question followed by the glossary counterparts of every term it contains."""
+    low = question.lower()
+    extra: list[str] = []
+    for en, zh in load_glossary(path):
+        if any(_names(low, t) for t in en):
+            extra += zh
+        elif any(t in question for t in zh):
+            extra += en
+    return " ".join([question, *extra])

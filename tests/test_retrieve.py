@@ -1,0 +1,157 @@
+"""Retrieval: BM25 with jieba, glossary expansion, RRF fusion, filters, scores, the reranker hook,
+`assistant search`, and (slow) the quality gate of the default model on the sample corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.config import Settings
+from assistant.embed import load_embedder
+from assistant.errors import IndexError_, ModelError
+from assistant.lexical import expand, tokenize
+from assistant.records import Chunk
+from assistant.retrieve import Filters, Retriever, open_retriever, search_command
+from assistant.store import Index
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLES = [  # (file, title, text, date, issue, section)
+    ("a.txt", "4部委联合开展2026年世界献血者日宣传活动",
+     "2026年6月14日是第23个世界献血者日。活动口号是一滴热血，一份爱心。", "2026-06-10", "88", None),
+    ("a.txt", "省立医院荣获全国五一劳动奖状", "福州大学附属省立医院荣获全国五一劳动奖状。",
+     "2026-06-10", "88", None),
+    ("b.txt", "福建省立医院与新疆昌吉州开展麻醉学科协作",
+     "双方签订麻醉学科协作协议书，共建区域麻醉中心。", "2024-08-20", "12", "对口支援"),
+    ("b.txt", "Cats and dogs", "Pets make people happy and healthy.", "2024-08-20", "12", None),
+]
+
+
+def chunks() -> list[Chunk]:
+    return [Chunk(id=f"c{i}", text=text, title=title, file=file, file_sha=f"sha-{file}", page=1,
+                  position=i, index=0, issue=issue, date=date, section=section)
+            for i, (file, title, text, date, issue, section) in enumerate(ARTICLES)]
+
+
+@pytest.fixture
+def mini_settings(minilm_path: Path, settings: Settings) -> Settings:
+    return settings.model_copy(update={"embed_model": str(minilm_path), "torch_threads": 1})
+
+
+@pytest.fixture
+def retriever(mini_settings: Settings) -> Retriever:
+    e = load_embedder(mini_settings)
+    ix = Index.open(mini_settings.index_dir, e)
+    for file in ("a.txt", "b.txt"):
+        ix.upsert_file(file, [c for c in chunks() if c.file == file])
+    ix.save()
+    return Retriever(Index.load(mini_settings.index_dir, e), e, mini_settings)
+
+
+def test_jieba_splits_chinese_and_drops_punctuation() -> None:
+    assert len(tokenize("今天的天气真好")) > 1  # bm25s's default would make this one token
+    toks = tokenize("世界献血者日的口号是什么？World Blood-Donor Day!")
+    assert {"献血", "口号", "world", "blood", "donor"} <= set(toks)
+    assert not {"的", "？", "!", "-", " ", "是"} & set(toks)
+
+
+def test_glossary_expands_english_questions() -> None:
+    assert "献血者日" in expand("What was the slogan of World Blood Donor Day?")
+    assert "麻醉" in expand("anaesthesia cooperation in Changji") and "昌吉" in expand("in Changji")
+    assert "四级甲等" in expand("Which hospitals reached level 4A?")
+    assert expand("nothing to see") == "nothing to see"
+
+
+def test_bm25_finds_chinese_passages_for_english_questions(retriever: Retriever) -> None:
+    hits = retriever.search("Which hospital won the May Day Labour Award?", 2, mode="bm25")
+    assert hits[0].chunk.title == "省立医院荣获全国五一劳动奖状"
+    assert hits[0].bm25_score > 0 and hits[0].dense_score is None
+    assert retriever.search("献血者日的口号", 1, mode="bm25")[0].chunk.id == "c0"
+
+
+def test_hybrid_fuses_and_reports_both_scores(retriever: Retriever) -> None:
+    hits = retriever.search("pets and happiness", 4)
+    assert hits[0].chunk.title == "Cats and dogs" and len(hits) == 4
+    top = hits[0]
+    qv = retriever.embedder.embed(["pets and happiness"], "query")[0]
+    assert top.dense_score == pytest.approx(float(np.dot(qv, retriever.index.vectors[3])), abs=1e-5)
+    assert top.bm25_score > 0 and all(h.bm25_score == 0.0 for h in hits[1:])
+    assert top.score == pytest.approx(2 / (60 + 1))  # first in both rankings
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    dense = retriever.search("pets and happiness", 2, mode="dense")
+    assert dense[0].bm25_score is None and dense[0].dense_score == pytest.approx(top.dense_score)
+
+
+def test_filters(retriever: Retriever) -> None:
+    q = "麻醉学科协作"
+    assert {h.chunk.file for h in retriever.search(q, 4, Filters(date_from="2025-01-01"))} == {"a.txt"}
+    assert {h.chunk.file for h in retriever.search(q, 4, Filters(date_to="2024-12-31"))} == {"b.txt"}
+    assert {h.chunk.issue for h in retriever.search(q, 4, Filters(issue="88"))} == {"88"}
+    only = retriever.search(q, 4, Filters(section="对口支援"))
+    assert [h.chunk.id for h in only] == ["c2"]
+    assert retriever.search(q, 4, Filters(issue="nope")) == []
+
+
+def test_reranker_is_pluggable(mini_settings: Settings, retriever: Retriever) -> None:
+    """A real CrossEncoder class, but built on MiniLM with an UNTRAINED classification head (no
+    reranker weights ship offline): this checks only that its scores decide the final order."""
+    s = mini_settings.model_copy(update={"reranker": str(mini_settings.embed_model)})
+    r = Retriever(retriever.index, retriever.embedder, s)
+    hits = r.search("pets and happiness", 3)
+    expected = r.reranker.predict([("pets and happiness", f"{h.chunk.title}\n{h.chunk.text}")
+                                   for h in hits])
+    assert [h.score for h in hits] == pytest.approx(sorted(expected.tolist(), reverse=True), abs=1e-5)
+    with pytest.raises(ModelError, match="cannot load the reranker"):
+        Retriever(retriever.index, retriever.embedder,
+                  mini_settings.model_copy(update={"reranker": "/no/such/reranker"}))
+
+
+def test_search_command_json_and_text(retriever: Retriever, mini_settings: Settings,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert search_command(["献血者日的口号", "pets"], mini_settings, as_json=True, mode="hybrid") == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [d["question"] for d in lines] == ["献血者日的口号", "pets"]
+    hit = lines[0]["hits"][0]
+    assert hit["citation"]["title"] == ARTICLES[0][1] and hit["citation"]["date"] == "2026-06-10"
+    assert {"text", "score", "dense_score", "bm25_score"} <= set(hit)
+    assert {"issue", "date", "page", "title", "file", "bbox"} <= set(hit["citation"])
+    assert search_command(["麻醉"], mini_settings, as_json=False, mode="bm25") == 0
+    out = capsys.readouterr().out
+    assert "1. 12 · 2024-08-20 · p.1 · 福建省立医院与新疆昌吉州开展麻醉学科协作" in out
+
+
+def test_missing_index_says_what_to_do(mini_settings: Settings) -> None:
+    with pytest.raises(IndexError_, match="assistant ingest data/sample"):
+        open_retriever(mini_settings)
+
+
+def retrieval_counts(retriever: Retriever, questions: list[dict]) -> dict[str, dict[str, list[int]]]:
+    """{mode: {lang: [top1, top5, n]}}; a follow-up is searched with its last history turn."""
+    out: dict[str, dict[str, list[int]]] = {}
+    for q in questions:
+        text = " ".join(q["history"][-1:] + [q["question"]])
+        gold = {(Path(g["file"]).name, g["title"]) for g in q["gold"]}
+        for mode in ("dense", "bm25", "hybrid"):
+            keys = [(Path(h.chunk.file).name, h.chunk.title)
+                    for h in retriever.search(text, 5, mode=mode)]
+            c = out.setdefault(mode, {}).setdefault(q["lang"], [0, 0, 0])
+            c[0] += bool(keys) and keys[0] in gold
+            c[1] += gold <= set(keys)
+            c[2] += 1
+    return out
+
+
+@pytest.mark.slow
+def test_default_model_quality_gate(settings: Settings) -> None:
+    from assistant.ingest import ingest
+
+    ingest([str(ROOT / "data" / "sample")], settings)
+    retriever = open_retriever(settings)
+    questions = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").open()]
+    questions = [q for q in questions if q["gold"]]
+    counts = retrieval_counts(retriever, questions)
+    print(json.dumps(counts))
+    top1, top5, n = (sum(c[i] for c in counts["hybrid"].values()) for i in range(3))
+    assert n >= 30 and top5 >= 0.95 * n and top1 >= 0.80 * n, counts
