@@ -1,11 +1,206 @@
-"""STUB (to be replaced by the answer work): question -> cited Answer.
+"""Question -> cited Answer: the one answering function behind the CLI, the chat UI and the eval.
 
-Contract:
-    class Answerer:
-        def __init__(self, settings: Settings, retriever: Retriever | None = None)
-        def stream(self, question: str, history: list[tuple[str, str]] = (),
-                   filters: Filters | None = None) -> Iterator[str | Answer]
-            # yields text deltas, then exactly one final Answer
-        def ask(self, question, history=(), filters=None) -> Answer
-    def ask_command(questions: list[str], settings: Settings, as_json: bool) -> int
+In:  a question (plus chat history and optional Filters), Settings, a Retriever (or the index).
+Out: `Answerer.stream()` yields text deltas and then exactly one final records.Answer;
+     `Answerer.ask()` returns just the Answer; `ask_command()` prints answers for `assistant ask`.
+Steps: check the question -> condense it with the history -> retrieve -> refuse without calling the
+model when nothing is relevant enough -> stream the LLM's answer with [n] citations checked and
+renumbered as they stream -> on any endpoint failure, an extractive answer with a notice.
+The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
+when the model refused or failed mid-answer).
+Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules (citations.py).
 """
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator, Sequence
+
+from . import chain
+from .citations import (LANGUAGE_NAME, REFUSAL, CitationMapper, best_source, extractive_answer,
+                        format_sources, is_refusal, language, may_become_refusal)
+from .config import Settings
+from .errors import EndpointError, ModelError, QuestionError
+from .llm import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint
+from .records import Answer, Hit
+
+NOTICE = {"en": "The language model is unavailable ({reason}); showing the best-matching "
+                "sentences from the sources instead.",
+          "zh": "语言模型不可用（{reason}），以下为来源中最相关的原文句子。"}
+
+
+def check_question(question: str, settings: Settings) -> str:
+    q = question.strip()
+    if not q:
+        raise QuestionError("the question is empty")
+    if len(q) > settings.max_question_chars:
+        raise QuestionError(f"the question is {len(q)} characters long; the limit is "
+                            f"{settings.max_question_chars} (ASSISTANT_MAX_QUESTION_CHARS)")
+    return q
+
+
+def is_relevant(hits: list[Hit], settings: Settings) -> bool:
+    """Whether the best passage is close enough to the question to be worth asking the model:
+    its cosine score reaches Settings.min_dense_score (calibrated for the default embedding model);
+    without dense scores (a BM25-only search), whether any question word was found at all."""
+    dense = [h.dense_score for h in hits if h.dense_score is not None]
+    if dense:
+        return max(dense) >= settings.min_dense_score
+    return any((h.bm25_score or 0) > 0 for h in hits)
+
+
+class Answerer:
+    """Holds the retriever and the endpoint (starting the local server on first use) across questions."""
+
+    def __init__(self, settings: Settings, retriever=None) -> None:
+        self.settings = settings
+        self._retriever = retriever
+        self._server: LocalServer | None = None
+
+    @property
+    def retriever(self):
+        if self._retriever is None:
+            from .embed import load_embedder
+            from .retrieve import Retriever
+            from .store import Index
+            embedder = load_embedder(self.settings)
+            self._retriever = Retriever(Index.load(self.settings.index_dir, embedder), embedder,
+                                        self.settings)
+        return self._retriever
+
+    def endpoint(self) -> Endpoint:
+        """The configured endpoint, checked healthy; starts (or restarts) the local server."""
+        s = self.settings
+        if s.llm_base_url:
+            endpoint = remote_endpoint(s)
+            if not is_healthy(endpoint.base_url, min(5.0, s.llm_timeout), endpoint.api_key):
+                raise EndpointError(f"LLM endpoint {endpoint.base_url} is unreachable")
+            return endpoint
+        if self._server is None or not self._server.running:  # not started yet, or crashed
+            self.close()
+            self._server = local_server(s).start()
+        return Endpoint(self._server.base_url, s.llm_model)
+
+    def close(self) -> None:
+        if self._server:
+            self._server.stop()
+            self._server = None
+
+    def ask(self, question: str, history: Sequence[tuple[str, str]] = (), filters=None) -> Answer:
+        *_, answer = self.stream(question, history, filters)
+        return answer
+
+    def stream(self, question: str, history: Sequence[tuple[str, str]] = (),
+               filters=None) -> Iterator[str | Answer]:
+        t0 = time.monotonic()
+        question = check_question(question, self.settings)
+        lang = language(question)
+        timings: dict[str, float] = {}
+        query = self._condense(question, list(history), timings)
+        t = time.monotonic()
+        hits = self.retriever.search(query, k=self.settings.top_k, filters=filters)
+        timings["retrieve"] = round(time.monotonic() - t, 3)
+        if not is_relevant(hits, self.settings):
+            yield REFUSAL[lang]
+            yield self._done(Answer(question, REFUSAL[lang], [], refused=True), timings, t0)
+            return
+        t = time.monotonic()
+        mapper, raw, parts = CitationMapper(len(hits)), "", []
+        try:
+            endpoint = self.endpoint()
+            for delta in chain.stream_answer(endpoint, self.settings, question,
+                                             format_sources(hits), LANGUAGE_NAME[lang]):
+                raw += delta
+                if not parts and may_become_refusal(raw):
+                    continue  # hold back what may be the refusal marker: never show it
+                out = mapper.feed(delta if parts else raw)
+                parts.append(out)
+                if out:
+                    yield out
+        except (EndpointError, ModelError) as e:
+            yield self._fallback(question, hits, lang, str(e), timings, t0)
+            return
+        timings["generate"] = round(time.monotonic() - t, 3)
+        if not parts:  # the whole reply was held back as a possible refusal marker
+            parts.append(mapper.feed(raw))
+        text = ("".join(parts) + mapper.flush()).strip()
+        yield self._done(self._final(question, text, raw, mapper, hits, lang), timings, t0,
+                         endpoint.model)
+
+    def _condense(self, question: str, history: list[tuple[str, str]],
+                  timings: dict[str, float]) -> str:
+        """The standalone search query; without a working endpoint, the last question + this one."""
+        if not history:
+            return question
+        t = time.monotonic()
+        try:
+            query = chain.condense(self.endpoint(), self.settings, question, history)
+        except (EndpointError, ModelError):
+            query = f"{history[-1][0]} {question}"
+        timings["condense"] = round(time.monotonic() - t, 3)
+        return query
+
+    def _final(self, question: str, text: str, raw: str, mapper: CitationMapper,
+               hits: list[Hit], lang: str) -> Answer:
+        if is_refusal(raw):
+            return Answer(question, REFUSAL[lang], [], refused=True)
+        flags = list(mapper.flags)
+        if not mapper.order:  # uncited: attach the source the answer's words come from, and say so
+            source = best_source(text, hits)
+            if source is None:
+                flags.append("no citations: the answer cites none of its sources")
+            else:
+                text += " " + mapper.feed(f"[{source}]")
+                flags.append("no citations from the model: [1] added by matching the answer's "
+                              "words to the sources")
+        return Answer(question, text, mapper.citations(hits), flags=flags)
+
+    def _fallback(self, question: str, hits: list[Hit], lang: str, reason: str,
+                  timings: dict[str, float], t0: float) -> Answer:
+        text, citations = extractive_answer(question, hits)
+        notice = NOTICE[lang].format(reason=reason)
+        answer = Answer(question, text, citations, fallback=True, notice=notice)
+        return self._done(answer, timings, t0, "extractive")
+
+    def _done(self, answer: Answer, timings: dict[str, float], t0: float,
+              model: str = "") -> Answer:
+        answer.model = model
+        answer.timings = {**timings, "total": round(time.monotonic() - t0, 3)}
+        return answer
+
+
+def _print_answer(answer: Answer) -> None:
+    print(answer.text)
+    if answer.notice:
+        print(f"\n[{answer.notice}]")
+    if answer.citations:
+        print("\nSources:")
+        for n, c in enumerate(answer.citations, 1):
+            print(f"  [{n}] {c.label()}")
+    print()
+
+
+def ask_command(questions: list[str], settings: Settings, as_json: bool,
+                answerer: Answerer | None = None) -> int:
+    """`assistant ask`: answer each question (models load once); 2 if any question was rejected."""
+    answerer = answerer or Answerer(settings)
+    status = 0
+    try:
+        for question in questions:
+            try:
+                answer = answerer.ask(question)
+            except QuestionError as e:
+                status = 2
+                print(json.dumps({"question": question, "error": str(e)}, ensure_ascii=False)
+                      if as_json else f"error: {e}", file=sys.stdout if as_json else sys.stderr)
+                continue
+            if as_json:
+                print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            else:
+                _print_answer(answer)
+    finally:
+        answerer.close()
+    return status
+
