@@ -1,0 +1,182 @@
+"""Pure scoring functions for the evaluation harness: texts and rankings in, numbers out, no I/O.
+
+In: answer texts, cited passages, ranked article keys, gold article keys, key facts, list members.
+Out: floats (and the unsupported items, for the report). Definitions (also in eval/README.md):
+- Text matching: both sides NFKC-normalised, lower-cased, whitespace and thousands separators
+  removed, middle dots unified; a fact matches when it is a substring of the answer.
+- A key fact is a string or a list of alternatives (any one matching counts).
+- An article is (file name without folders, normalised title): a hit or citation belongs to a gold
+  article when both parts are equal.
+- Ranking metrics are over the chunk ranking, each gold article credited at its first chunk.
+- Faithfulness: share of the answer's numbers and Chinese named entities found in the cited
+  passages (with their titles); `[n]` citation markers are ignored.
+- The gate: GATES lists, per metric name pattern, which direction is better and the tolerated
+  absolute change; regressions() compares a run with a baseline.
+Not handled here: running retrieval or the LLM, aggregating over questions (evaluate.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import PurePath
+
+Fact = str | Sequence[str]
+ArticleKey = tuple[str, str]
+
+_SPACE = re.compile(r"\s+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_DOTS = re.compile(r"[·•・‧∙]")
+_CITE = re.compile(r"[\[【]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]】]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+ENTITY_TAGS = ("nr", "ns", "nt")  # jieba.posseg: person, place, organisation (and their subtags)
+
+
+def norm(text: str) -> str:
+    """The comparison form of a text (see the module docstring)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _DOTS.sub("·", _THOUSANDS.sub("", text))
+    return _SPACE.sub("", text)
+
+
+def has_fact(answer: str, fact: Fact) -> bool:
+    alternatives = [fact] if isinstance(fact, str) else list(fact)
+    text = norm(answer)
+    return any(norm(a) in text for a in alternatives)
+
+
+def key_fact_score(answer: str, facts: Sequence[Fact]) -> float:
+    """Share of the key facts found in the answer (1.0 when there are none)."""
+    if not facts:
+        return 1.0
+    return sum(has_fact(answer, f) for f in facts) / len(facts)
+
+
+def list_f1(answer: str, members: Sequence[Fact], distractors: Sequence[Fact] = ()) -> float:
+    """F1 of a list answer. Recall: members named / members. Precision: members named /
+    (members named + distractors named), distractors being plausible wrong items listed with the
+    question (e.g. the level-5B hospitals for the level-4A question)."""
+    found = sum(has_fact(answer, m) for m in members)
+    if not found:
+        return 0.0
+    wrong = sum(has_fact(answer, d) for d in distractors)
+    precision, recall = found / (found + wrong), found / len(members)
+    return 2 * precision * recall / (precision + recall)
+
+
+def article_key(file: str, title: str) -> ArticleKey:
+    return PurePath(file.replace("\\", "/")).name, norm(title)
+
+
+def first_ranks(ranked: Sequence[ArticleKey], gold: set[ArticleKey]) -> dict[ArticleKey, int]:
+    """1-based rank of the first chunk of each gold article found in the ranking."""
+    ranks: dict[ArticleKey, int] = {}
+    for i, key in enumerate(ranked, 1):
+        if key in gold and key not in ranks:
+            ranks[key] = i
+    return ranks
+
+
+def recall_at(ranked: Sequence[ArticleKey], gold: set[ArticleKey], k: int) -> float:
+    ranks = first_ranks(ranked[:k], gold)
+    return len(ranks) / len(gold)
+
+
+def reciprocal_rank(ranked: Sequence[ArticleKey], gold: set[ArticleKey]) -> float:
+    ranks = first_ranks(ranked, gold)
+    return 1.0 / min(ranks.values()) if ranks else 0.0
+
+
+def ndcg_at(ranked: Sequence[ArticleKey], gold: set[ArticleKey], k: int = 10) -> float:
+    """Binary relevance: 1 at each gold article's first chunk in the top k, else 0."""
+    dcg = sum(1.0 / math.log2(r + 1) for r in first_ranks(ranked[:k], gold).values())
+    ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(gold), k) + 1))
+    return dcg / ideal
+
+
+def citation_counts(cited: Sequence[ArticleKey], gold: set[ArticleKey]) -> tuple[int, int]:
+    """(citations that belong to a gold article, all citations)."""
+    return sum(key in gold for key in cited), len(cited)
+
+
+def citation_recall(cited: Sequence[ArticleKey], gold: set[ArticleKey]) -> float:
+    return len(gold & set(cited)) / len(gold)
+
+
+def supports_passage(passage: str, support: Sequence[str]) -> bool:
+    """Whether a cited passage contains one of the question's supporting strings."""
+    text = norm(passage)
+    return any(norm(s) in text for s in support)
+
+
+def numbers(text: str) -> list[str]:
+    """The numbers in a text (after dropping [n] markers and thousands separators)."""
+    text = unicodedata.normalize("NFKC", _THOUSANDS.sub("", _CITE.sub(" ", text)))
+    return _NUMBER.findall(text)
+
+
+def entities(text: str) -> list[str]:
+    """Chinese person, place and organisation names (jieba.posseg nr*/ns*/nt*, 2+ characters)."""
+    import jieba.posseg
+
+    found = []
+    for word, flag in jieba.posseg.cut(_CITE.sub(" ", text)):
+        if flag.startswith(ENTITY_TAGS) and len(word) >= 2 and _CJK.search(word):
+            found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def unsupported(answer: str, passages: Sequence[str]) -> tuple[int, list[str]]:
+    """(numbers + entities checked, those absent from the passages). A number is supported when
+    it is one of the passages' numbers; an entity when it is a substring of the passages."""
+    source = "\n".join(passages)
+    source_numbers = {float(n) for n in numbers(source)}
+    source_text = norm(source)
+    claims = [("n", n) for n in dict.fromkeys(numbers(answer))] + [("e", e) for e in entities(answer)]
+    missing = [value for kind, value in claims
+               if (float(value) not in source_numbers if kind == "n" else norm(value) not in source_text)]
+    return len(claims), missing
+
+
+def faithfulness(answer: str, passages: Sequence[str]) -> float:
+    """Share of the answer's numbers and entities found in the passages (1.0 with none to check)."""
+    total, missing = unsupported(answer, passages)
+    return 1.0 - len(missing) / total if total else 1.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+# (metric name pattern, "higher" or "lower" is better, tolerated change in absolute units).
+# Metrics not listed (per-language answer scores, latencies, fallback rate) are reported, not gated.
+GATES = [
+    (r"retrieval/\w+/\w+/(recall@\d+|mrr|ndcg@10)", "higher", 0.05),
+    (r"answers/all/(key_fact_accuracy|list_f1|citation_precision|citation_recall|faithfulness)",
+     "higher", 0.05),
+    (r"refusal/all/refusal_rate", "higher", 0.10),  # 13 unanswerable questions: one is 0.077
+    (r"refusal/all/false_refusal_rate", "lower", 0.05),
+]
+
+
+def regressions(current: dict[str, float], baseline: dict[str, float]) -> list[str]:
+    """One line per gated metric that got worse than its baseline by more than the tolerance."""
+    found = []
+    for name, base in sorted(baseline.items()):
+        rule = next((g for g in GATES if re.fullmatch(g[0], name)), None)
+        if rule is None or name not in current:
+            continue
+        _, better, tol = rule
+        drop = base - current[name] if better == "higher" else current[name] - base
+        if drop > tol + 1e-9:
+            found.append(f"{name}: {base:.3f} -> {current[name]:.3f} (tolerance {tol:.2f})")
+    return found
