@@ -47,6 +47,8 @@ def read_pdf_pages(path: Path, file: str, warnings: list[str] | None = None) -> 
     except MUPDF_ERRORS as e:
         raise InputFileError(file, "not a readable PDF (damaged, truncated or not a PDF)") from e
     with doc:
+        if not doc.is_pdf:  # MuPDF sniffs the content: HTML, SVG or Markdown bytes open as such
+            raise InputFileError(file, "not a readable PDF (damaged, truncated or not a PDF)")
         if doc.needs_pass:  # an owner password alone (printing limits) does not stop reading
             raise InputFileError(file, "the PDF is password-protected: remove the password first")
         pages, blank = _read_all(doc, file)
