@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 
@@ -52,22 +53,20 @@ def is_relevant(hits: list[Hit], settings: Settings) -> bool:
 
 
 class Answerer:
-    """Holds the retriever and the endpoint (starting the local server on first use) across questions."""
+    """Holds the retriever and the endpoint (starting the local server on first use) across
+    questions; safe to share between threads (the chat UI's sessions do)."""
 
     def __init__(self, settings: Settings, retriever=None) -> None:
         self.settings = settings
         self._retriever = retriever
         self._server: LocalServer | None = None
+        self._lock = threading.Lock()  # concurrent first questions start ONE local server
 
     @property
     def retriever(self):
         if self._retriever is None:
-            from .embed import load_embedder
-            from .retrieve import Retriever
-            from .store import Index
-            embedder = load_embedder(self.settings)
-            self._retriever = Retriever(Index.load(self.settings.index_dir, embedder), embedder,
-                                        self.settings)
+            from .retrieve import open_retriever  # loads torch and faiss: only when needed
+            self._retriever = open_retriever(self.settings)
         return self._retriever
 
     def endpoint(self) -> Endpoint:
@@ -76,14 +75,19 @@ class Answerer:
         if s.llm_base_url:
             endpoint = remote_endpoint(s)
             if not is_healthy(endpoint.base_url, min(5.0, s.llm_timeout), endpoint.api_key):
-                raise EndpointError(f"LLM endpoint {endpoint.base_url} is unreachable")
+                raise EndpointError(f"LLM endpoint {endpoint.shown} is unreachable")
             return endpoint
-        if self._server is None or not self._server.running:  # not started yet, or crashed
-            self.close()
-            self._server = local_server(s).start()
-        return Endpoint(self._server.base_url, s.llm_model)
+        with self._lock:
+            if self._server is None or not self._server.running:  # not started yet, or crashed
+                self._stop_server()
+                self._server = local_server(s).start()
+            return Endpoint(self._server.base_url, s.llm_model)
 
     def close(self) -> None:
+        with self._lock:
+            self._stop_server()
+
+    def _stop_server(self) -> None:
         if self._server:
             self._server.stop()
             self._server = None

@@ -157,17 +157,21 @@ def build_app(engine: Engine) -> gr.Blocks:
                 upload_report = gr.Markdown(elem_id="upload-report")
 
         ui = {"api_visibility": "private"}  # the page's own events; the API is /ask alone
+        # chat and API answers share one limit: one question can be retrieved while another
+        # is generated, and the rest wait in Gradio's queue rather than time out in llama.cpp's
+        answering = {"concurrency_id": "answer",
+                     "concurrency_limit": engine.settings.answer_concurrency}
         inputs = [question, chat, turns, date_from, date_to, issue]
         outputs = [question, chat, turns, sources]
-        question.submit(respond, inputs, outputs, **ui)
-        send.click(respond, inputs, outputs, **ui)
+        question.submit(respond, inputs, outputs, **ui, **answering)
+        send.click(respond, inputs, outputs, **ui, **answering)
         chat.select(pick_answer, [turns], [sources], **ui)
         chat.clear(lambda: ([], _sources([], 0), "", gr.update(visible=False)),
                    None, [turns, sources, source_view, page_image], **ui)
         sources.input(show_source, [sources, turns], [source_view, page_image], **ui)
         add.click(upload, [files], [upload_report, status, issue, files], **ui)
         demo.load(lambda: (engine.status(), _issue_choices()), None, [status, issue], **ui)
-        gr.api(api_ask, api_name="ask")
+        gr.api(api_ask, api_name="ask", **answering)
     return demo
 
 

@@ -20,6 +20,7 @@ from .config import Settings
 from .embed import load_embedder
 from .errors import AssistantError, IndexError_, QuestionError
 from .ingest import ingest
+from .redact import shown_url
 from .records import Answer, Chunk, Citation, Hit
 from .retrieve import Filters, Retriever
 from .sourceview import article_text
@@ -50,7 +51,8 @@ class Engine:
         self.answerer = Answerer(settings, self.retriever)
         self.index: Index | None = None
         self.problem = ""
-        self.endpoint_url = settings.llm_base_url or "local llama.cpp server (starts on first use)"
+        self.endpoint_url = shown_url(settings.llm_base_url) if settings.llm_base_url \
+            else "local llama.cpp server (starts on first use)"
         self._articles: dict[str, list[Chunk]] = {}
         self._write_lock = threading.Lock()
         self.reload()
@@ -58,7 +60,7 @@ class Engine:
     def warm_up(self) -> None:
         """Start (or check) the LLM endpoint now rather than on the first question."""
         try:
-            self.endpoint_url = self.answerer.endpoint().base_url
+            self.endpoint_url = self.answerer.endpoint().shown
         except AssistantError as e:
             self.endpoint_url = f"{e} — answers quote the sources until it is back"
 

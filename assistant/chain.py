@@ -56,15 +56,15 @@ def _stream(chain, inputs: dict, endpoint: Endpoint, deadline: float) -> Iterato
     try:
         for delta in chain.stream(inputs):
             if time.monotonic() > deadline:
-                raise EndpointError(f"LLM endpoint {endpoint.base_url} took too long")
+                raise EndpointError(f"LLM endpoint {endpoint.shown} took too long")
             if delta:
                 got_any = True
                 yield delta
     except ENDPOINT_FAILURES as e:
         cut = " mid-answer" if got_any else ""
-        raise EndpointError(f"LLM endpoint {endpoint.base_url} {_describe(e)}{cut}") from e
+        raise EndpointError(f"LLM endpoint {endpoint.shown} {_describe(e)}{cut}") from e
     if not got_any:
-        raise EndpointError(f"LLM endpoint {endpoint.base_url} returned an empty answer")
+        raise EndpointError(f"LLM endpoint {endpoint.shown} returned an empty answer")
 
 
 def stream_answer(endpoint: Endpoint, settings: Settings, question: str, sources: str,

@@ -14,6 +14,7 @@ from typing import Any
 
 from .config import Settings
 from .errors import AssistantError
+from .redact import setup_logging
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -22,7 +23,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["index_dir"] = Path(args.index)
     if getattr(args, "k", None):
         overrides["top_k"] = args.k
-    return Settings(**overrides)
+    settings = Settings(**overrides)
+    setup_logging(settings)
+    return settings
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -25,6 +25,8 @@ DEFAULT_LLM_MODEL = "qwen2.5-coder-1.5b-instruct"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
 
+    log_level: str = "WARNING"  # what the CLI and the app log to stderr (secrets masked)
+
     # where things live
     index_dir: Path = Path("index")
     cache_dir: Path = Path.home() / ".cache" / "newspaper-assistant"  # models, outside the repo
@@ -65,6 +67,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     upload_max_mb: int = 50
+    answer_concurrency: int = 2  # questions the UI/API work on at once (llama.cpp generates one)
     auth_user: str | None = None  # required when host is not loopback
     auth_password: SecretStr | None = None
 

@@ -23,6 +23,7 @@ from . import metrics as m
 from .config import PROJECT_ROOT, SAMPLE_DIR, Settings
 from .errors import AssistantError
 from .evalset import Question, load_questions, questions_sha
+from .redact import shown_url
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 BASELINE = PROJECT_ROOT / "eval" / "baseline.json"
@@ -204,7 +205,8 @@ def run_eval(settings: Settings, questions_path: Path, retrieval_only: bool = Fa
     meta = {"questions": shown(questions_path), "questions_sha": questions_sha(questions_path),
             "n_questions": len(questions), "retrieval_only": retrieval_only, "k": K,
             "embed_model": embedder.name,
-            "llm_model": None if retrieval_only else (settings.llm_base_url or "local") + ":" + settings.llm_model,
+            "llm_model": None if retrieval_only else
+            f"{shown_url(settings.llm_base_url) if settings.llm_base_url else 'local'}:{settings.llm_model}",
             "wall_seconds": round(time.monotonic() - t0, 1), "setup_seconds": round(t1 - t0, 1),
             "retrieval_seconds": round(t2 - t1, 1), "answer_seconds": round(time.monotonic() - t2, 1),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -21,12 +21,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from .config import Settings
 from .errors import EndpointError, ModelError
 from .models import model_path
+from .redact import shown_url
 
 START_TIMEOUT = 120.0  # seconds for the local server to load its model
 
@@ -37,8 +39,13 @@ class Endpoint:
     model: str
     api_key: str = "not-needed"  # llama.cpp ignores it; never logged
 
+    @property
+    def shown(self) -> str:
+        """The base URL as messages show it: without credentials or query values."""
+        return shown_url(self.base_url)
+
     def __repr__(self) -> str:  # keep the key out of logs and tracebacks
-        return f"Endpoint({self.base_url!r}, {self.model!r})"
+        return f"Endpoint({self.shown!r}, {self.model!r})"
 
 
 def gguf_path(settings: Settings) -> Path:
@@ -52,8 +59,9 @@ def gguf_path(settings: Settings) -> Path:
 
 def v1_url(base_url: str) -> str:
     """Normalise a user's base URL to end in /v1 (as OpenAI clients expect)."""
-    url = base_url.rstrip("/")
-    return url if url.endswith("/v1") else url + "/v1"
+    parts = urlsplit(base_url)
+    path = parts.path.rstrip("/")
+    return urlunsplit(parts._replace(path=path if path.endswith("/v1") else path + "/v1"))
 
 
 def remote_endpoint(settings: Settings) -> Endpoint:
@@ -64,9 +72,10 @@ def remote_endpoint(settings: Settings) -> Endpoint:
 
 def is_healthy(base_url: str, timeout: float = 3.0, api_key: str | None = None) -> bool:
     """True when GET /health (llama.cpp) or /v1/models (any OpenAI-compatible server) answers 200."""
-    root = base_url.rstrip("/").removesuffix("/v1")
+    parts = urlsplit(v1_url(base_url))
+    root = parts.path.removesuffix("/v1")
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    for url in (root + "/health", root + "/v1/models"):
+    for url in (urlunsplit(parts._replace(path=root + p)) for p in ("/health", "/v1/models")):
         try:
             if httpx.get(url, timeout=timeout, headers=headers).status_code == 200:
                 return True

@@ -99,17 +99,23 @@ def hanging_endpoint():
     sock.close()
 
 
-def _serve(reply: bytes, content_type: str, length: int | None = None):
+def _serve(reply: bytes, content_type: str, length: int | None = None, status: int = 200):
+    """A loopback HTTP server: GET is healthy, every POST gets `reply` with `status`; the POSTs
+    are kept in server.requests as (path, headers, body bytes)."""
+    requests: list[tuple[str, dict[str, str], bytes]] = []
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # /health, /v1/models: healthy
             self._send(b'{"status":"ok","data":[]}', "application/json")
 
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self._send(reply, content_type, length)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            requests.append((self.path, dict(self.headers), body))
+            self._send(reply, content_type, length, status)
 
-        def _send(self, body: bytes, ctype: str, length: int | None = None) -> None:
-            self.send_response(200)
+        def _send(self, body: bytes, ctype: str, length: int | None = None,
+                  code: int = 200) -> None:
+            self.send_response(code)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(length or len(body)))
             self.end_headers()
@@ -119,6 +125,7 @@ def _serve(reply: bytes, content_type: str, length: int | None = None):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.requests = requests
     _threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -135,7 +142,8 @@ def garbage_endpoint():
 def scripted_endpoint():
     """STAND-IN for a model whose reply we choose: scripted_endpoint(text) -> base URL of a loopback
     OpenAI-compatible server streaming `text` (in 3-character chunks) for every chat completion.
-    scripted_endpoint(text, cut=True) drops the connection halfway through the stream."""
+    scripted_endpoint(text, cut=True) drops the connection halfway through the stream.
+    scripted_endpoint.requests(url) lists the chat requests that URL received (path, headers, body)."""
     servers = []
 
     def make(text: str, cut: bool = False) -> str:
@@ -150,6 +158,10 @@ def scripted_endpoint():
             servers.append(_serve(data, "text/event-stream"))
         return f"http://127.0.0.1:{servers[-1].server_address[1]}/v1"
 
+    def requests(url: str) -> list[tuple[str, dict[str, str], bytes]]:
+        return next(s.requests for s in servers if f":{s.server_address[1]}/" in url)
+
+    make.requests = requests
     yield make
     for server in servers:
         server.shutdown()
