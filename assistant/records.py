@@ -68,7 +68,7 @@ class Chunk:
     bboxes: list[BBox] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))  # shallow (asdict's deep copy made saving 100k chunks take 6 s)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Chunk:

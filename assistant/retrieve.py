@@ -102,7 +102,7 @@ class Retriever:
                 fused[row] = fused.get(row, 0.0) + 1.0 / (self.settings.rrf_k + rank)
         best = sorted(fused, key=lambda r: -fused[r])[: max(k, 3 * k if self.reranker else k)]
         hits = [Hit(self.index.chunks[r], fused[r],
-                    float(np.dot(self.index.vectors[r], qvec)) if qvec is not None else None,
+                    float(np.dot(self.index.vector(r), qvec)) if qvec is not None else None,
                     float(lex[r]) if lex is not None else (0.0 if mode != "dense" else None))
                 for r in best]
         if self.reranker is not None and hits:

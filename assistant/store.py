@@ -6,7 +6,7 @@ searches. Layout of index_dir (plain files, no pickle):
     gen-000007/manifest.json model, dimension, backend, format version, package versions, counts
                chunks.jsonl  one Chunk per line, row i = FAISS id i = BM25 document i
                vectors.npy   float32 (chunks, dim), L2-normalised; loaded with mmap
-               faiss.index   IndexFlatIP, or IndexHNSWFlat past ann_threshold chunks
+               faiss.index   IndexFlatIP, or HNSW over float16 vectors past ann_threshold chunks
                vocab.json, token_ids.npy, token_offsets.npy   each chunk's BM25 tokens (flat ids)
                bm25/         bm25s's own saved matrix (rebuilt from the stored tokens, never re-cut)
 Each save writes a whole new generation, fsyncs it, then switches CURRENT: a crash leaves the
@@ -32,7 +32,7 @@ from bm25s.tokenization import Tokenized
 
 from .embed import Embedder
 from .errors import IndexError_
-from .lexical import tokenize
+from .lexical import BM25, tokenize
 from .records import Chunk
 
 FORMAT = 1
@@ -119,11 +119,38 @@ class Index:
     # ---- questions about the contents ----------------------------------------------------
     @property
     def vectors(self) -> np.ndarray:
-        """All chunk vectors, row i for chunk i (memory-mapped until something is added)."""
+        """All chunk vectors, row i for chunk i, as one array (copies a memory-mapped index into
+        memory once something was added: bulk work only; see vector() and vector_blocks())."""
         if self._pending:
             self._vectors = np.concatenate([self._vectors, *self._pending])
             self._pending = []
         return self._vectors
+
+    def vector(self, row: int) -> np.ndarray:
+        if row < len(self._vectors):
+            return self._vectors[row]
+        row -= len(self._vectors)
+        for block in self._pending:
+            if row < len(block):
+                return block[row]
+            row -= len(block)
+        raise IndexError(row)
+
+    def vector_blocks(self, rows: int = 8192):
+        """The vectors in order, a block at a time, without joining them in memory (the saved
+        ones are read from their file, not through the memory map: its pages would count as
+        resident memory)."""
+        saved = self._vectors
+        if isinstance(saved, np.memmap):
+            with open(saved.filename, "rb") as f:
+                f.seek(saved.offset)
+                for start in range(0, len(saved), rows):
+                    count = min(rows, len(saved) - start) * self.dim
+                    yield np.fromfile(f, dtype="<f4", count=count).reshape(-1, self.dim)
+        else:
+            for start in range(0, len(saved), rows):
+                yield np.ascontiguousarray(saved[start:start + rows], dtype=np.float32)
+        yield from self._pending
 
     def has_sha(self, file_sha: str) -> bool:
         return file_sha in self._sha_by_file.values()
@@ -173,20 +200,22 @@ class Index:
     def faiss_index(self) -> faiss.Index:
         if self._faiss is None:
             if len(self.chunks) > self.ann_threshold:
-                self._faiss = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+                # vectors kept as float16 in the graph: half the memory, scores within ~1e-3
+                self._faiss = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_fp16, HNSW_M,
+                                                faiss.METRIC_INNER_PRODUCT)
                 self._faiss.hnsw.efConstruction = 80
             else:
                 self._faiss = faiss.IndexFlatIP(self.dim)
-            if len(self.vectors):
-                self._faiss.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+            for block in self.vector_blocks():
+                self._faiss.add(block)
         return self._faiss
 
     @property
     def bm25(self) -> bm25s.BM25 | None:
         if self._bm25 is None and self.chunks:
-            self._bm25 = bm25s.BM25()
+            self._bm25 = BM25()
             # every vocab id needs a slot even if no document still uses it
-            self._bm25.index(Tokenized(ids=[t.tolist() for t in self.tokens], vocab=self.vocab),
+            self._bm25.index(Tokenized(ids=self.tokens, vocab=self.vocab),
                              create_empty_token=False, show_progress=False)
         return self._bm25
 
@@ -206,6 +235,9 @@ class Index:
             _fsync(pointer)
             os.replace(pointer, self.dir / "CURRENT")
             _fsync(self.dir)
+            # from now on read the vectors from the new generation: the old one is removed below
+            self._vectors = np.load(self.dir / name / "vectors.npy", mmap_mode="r")
+            self._pending = []
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -217,7 +249,11 @@ class Index:
         with (gen / "chunks.jsonl").open("w", encoding="utf-8") as f:
             for c in self.chunks:
                 f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
-        np.save(gen / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
+        with (gen / "vectors.npy").open("wb") as f:  # streamed: never all in memory at once
+            header = {"descr": "<f4", "fortran_order": False, "shape": (len(self.chunks), self.dim)}
+            np.lib.format.write_array_header_1_0(f, header)
+            for block in self.vector_blocks():
+                f.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
         faiss.write_index(self.faiss_index, str(gen / "faiss.index"))
         (gen / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
         lengths = np.array([len(t) for t in self.tokens], dtype=np.int64)

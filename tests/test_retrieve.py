@@ -155,3 +155,24 @@ def test_default_model_quality_gate(settings: Settings) -> None:
     print(json.dumps(counts))
     top1, top5, n = (sum(c[i] for c in counts["hybrid"].values()) for i in range(3))
     assert n >= 30 and top5 >= 0.95 * n and top1 >= 0.80 * n, counts
+
+
+def test_vectorised_bm25_scores_equal_bm25s_own() -> None:
+    """lexical.BM25 replaces bm25s's per-document loop; every query score must stay the same."""
+    import bm25s
+    from bm25s.tokenization import Tokenized
+
+    from assistant.lexical import BM25
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "data" / "sample").glob("*.txt"))]
+    docs = [tokenize(line) for t in texts for line in t.splitlines() if tokenize(line)]
+    vocab = {w: i for i, w in enumerate(dict.fromkeys(w for d in docs for w in d))}
+    ids = [[vocab[w] for w in d] for d in docs]
+    ours, theirs = BM25(), bm25s.BM25()
+    ours.BLOCK = 7  # several blocks, the last one partial
+    for model in (ours, theirs):
+        model.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    for question in ("世界献血者日的口号", "省立医院 麻醉 协作", "医疗队 塞内加尔"):
+        q = [vocab[w] for w in tokenize(question) if w in vocab]
+        a, b = (m.get_scores(q) for m in (ours, theirs))
+        assert len(docs) > 20 and a.max() > 0
+        np.testing.assert_allclose(a, b, rtol=1e-5)

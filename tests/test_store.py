@@ -96,7 +96,7 @@ def test_changed_file_replaces_its_old_chunks(tmp_path: Path, embedder) -> None:
 def test_past_the_threshold_hnsw_is_used_and_appended_to(tmp_path: Path, embedder) -> None:
     ix = Index.open(tmp_path / "ix", embedder, ann_threshold=3)
     ix.upsert_file("a.txt", make_chunks("a.txt", A + B))
-    assert isinstance(ix.faiss_index, faiss.IndexHNSWFlat)
+    assert isinstance(ix.faiss_index, faiss.IndexHNSWSQ)
     ix.save()
     ix = Index.load(tmp_path / "ix", embedder, ann_threshold=3)
     hnsw = ix.faiss_index
