@@ -4,8 +4,9 @@ In:  a question (plus chat history and optional Filters), Settings, a Retriever 
 Out: `Answerer.stream()` yields text deltas and then exactly one final records.Answer;
      `Answerer.ask()` returns just the Answer; `ask_command()` prints answers for `assistant ask`.
 Steps: check the question -> condense it with the history -> retrieve -> refuse without calling the
-model when nothing is relevant enough -> stream the LLM's answer with [n] citations checked and
-renumbered as they stream -> on any endpoint failure, an extractive answer with a notice.
+model when nothing is relevant enough or the question names a year no passage mentions -> stream
+the LLM's answer with [n] citations checked and renumbered as they stream -> refuse an answer
+whose numbers are in no source -> on any endpoint failure, an extractive answer with a notice.
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer).
 Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules (citations.py).
@@ -14,6 +15,7 @@ Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation t
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 import time
@@ -21,11 +23,14 @@ from collections.abc import Iterator, Sequence
 
 from . import chain
 from .citations import (LANGUAGE_NAME, REFUSAL, CitationMapper, best_source, extractive_answer,
-                        format_sources, is_refusal, language, may_become_refusal)
+                        format_sources, is_refusal, language, may_become_refusal,
+                        ungrounded_numbers)
 from .config import Settings
 from .errors import EndpointError, ModelError, QuestionError
 from .llm import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint
 from .records import Answer, Hit
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 NOTICE = {"en": "The language model is unavailable ({reason}); showing the best-matching "
                 "sentences from the sources instead.",
@@ -50,6 +55,14 @@ def is_relevant(hits: list[Hit], settings: Settings) -> bool:
     if dense:
         return max(dense) >= settings.min_dense_score
     return any((h.bm25_score or 0) > 0 for h in hits)
+
+
+def absent_years(question: str, hits: list[Hit]) -> list[str]:
+    """Years the question names (1900-2099) that no retrieved passage, headline or issue date
+    mentions: the sources cannot be about that year (a 2025 question over 2026 reports)."""
+    years = dict.fromkeys(_YEAR.findall(question))
+    text = " ".join(f"{h.chunk.title} {h.chunk.date or ''} {h.chunk.text}" for h in hits)
+    return [y for y in years if y not in text]
 
 
 class Answerer:
@@ -106,9 +119,12 @@ class Answerer:
         t = time.monotonic()
         hits = self.retriever.search(query, k=self.settings.top_k, filters=filters)
         timings["retrieve"] = round(time.monotonic() - t, 3)
-        if not is_relevant(hits, self.settings):
+        years = absent_years(question, hits)
+        if not is_relevant(hits, self.settings) or years:
+            flags = [f"no source mentions {', '.join(years)}"] if years else []
             yield REFUSAL[lang]
-            yield self._done(Answer(question, REFUSAL[lang], [], refused=True), timings, t0)
+            yield self._done(Answer(question, REFUSAL[lang], [], refused=True, flags=flags),
+                             timings, t0)
             return
         t = time.monotonic()
         mapper, raw, parts = CitationMapper(len(hits)), "", []
@@ -150,6 +166,10 @@ class Answerer:
                hits: list[Hit], lang: str) -> Answer:
         if is_refusal(raw):
             return Answer(question, REFUSAL[lang], [], refused=True)
+        if missing := ungrounded_numbers(text, question, hits):  # a small model's invented figure
+            flag = (f"withheld the model's answer “{text[:200]}”: {', '.join(missing)} "
+                    f"{'is' if len(missing) == 1 else 'are'} in none of its sources")
+            return Answer(question, REFUSAL[lang], [], refused=True, flags=[flag])
         flags = list(mapper.flags)
         if not mapper.order:  # uncited: attach the source the answer's words come from, and say so
             source = best_source(text, hits)
@@ -183,6 +203,8 @@ def _print_answer(answer: Answer) -> None:
         print("\nSources:")
         for n, c in enumerate(answer.citations, 1):
             print(f"  [{n}] {c.label()}")
+    for flag in answer.flags:
+        print(f"  check: {flag}")
     print()
 
 

@@ -14,6 +14,8 @@ cited source (sourceview.py).
 
 from __future__ import annotations
 
+import html
+
 import io
 import ipaddress
 from pathlib import Path
@@ -43,6 +45,8 @@ def format_answer(answer: Answer) -> str:
     if answer.citations:
         parts.append("**Sources**  \n" + "  \n".join(
             f"[{i}] {c.label()}" for i, c in enumerate(answer.citations, 1)))
+    if answer.flags:  # what the citation and number checks found: the reader should know
+        parts.append("<small>Checks: " + "; ".join(html.escape(f, quote=False) for f in answer.flags) + "</small>")
     return "\n\n".join(parts)
 
 

@@ -3,7 +3,8 @@
 In:  the question, the retrieved Hits, the model's text (whole or streamed in deltas).
 Out: the language to answer in, the numbered sources block for the prompt, `[n]` citations mapped
      back to sources and renumbered in order of first use (bad numbers dropped and flagged), the
-     refusal wording, and an extractive answer (best-matching source sentences) for when the LLM fails.
+     refusal wording, the numbers of an answer that no source contains, and an extractive answer
+     (best-matching source sentences) for when the LLM fails.
 Not handled here: calling the model or the retriever (answer.py, chain.py).
 """
 
@@ -34,11 +35,13 @@ def language(text: str) -> str:
 
 
 def format_sources(hits: list[Hit]) -> str:
-    """[n] label line, then the passage fenced in <source> tags (tags inside the text are defused)."""
+    """[n] headline (and issue date), then the passage fenced in <source> tags (tags inside the
+    text are defused). File names and page numbers stay out: the model only copied them."""
     blocks = []
     for n, hit in enumerate(hits, 1):
-        label = Citation.of(hit.chunk).label()
-        body = hit.chunk.text.replace("<", "‹").replace(">", "›")
+        c = hit.chunk
+        label = f"{c.title}（{c.date}）" if c.date else c.title
+        label, body = (t.replace("<", "‹").replace(">", "›") for t in (label, c.text))
         blocks.append(f"[{n}] {label}\n<source>\n{body}\n</source>")
     return "\n".join(blocks)
 
@@ -91,33 +94,62 @@ def may_become_refusal(text: str) -> bool:
     return REFUSAL_MARKER.startswith(head)
 
 
-def _grams(text: str) -> set[str]:
+def grams(text: str) -> set[str]:
     """Character bigrams of Chinese runs plus lower-cased Latin words and numbers."""
-    grams = {w.lower() for w in re.findall(r"[A-Za-z]{3,}|\d+", text)}
+    found = {w.lower() for w in re.findall(r"[A-Za-z]{3,}|\d+", text)}
     for run in re.findall(r"[\u3400-\u9fff]+", text):
-        grams.update(run[i:i + 2] for i in range(len(run) - 1))
-    return grams
+        found.update(run[i:i + 2] for i in range(len(run) - 1))
+    return found
 
 
 def best_source(text: str, hits: list[Hit], min_overlap: int = 3) -> int | None:
     """1-based number of the source sharing most words/bigrams with `text` (at least min_overlap)."""
-    grams = _grams(text)
-    overlaps = [len(grams & _grams(h.chunk.text)) for h in hits]
+    words = grams(text)
+    overlaps = [len(words & grams(h.chunk.text)) for h in hits]
     if not overlaps or max(overlaps) < min_overlap:
         return None
     return overlaps.index(max(overlaps)) + 1
+
+
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|thousand|million|billion)?", re.I)
+_SCALE = {"万": 1e4, "亿": 1e8, "thousand": 1e3, "million": 1e6, "billion": 1e9}
+
+
+def _values(text: str) -> set[float]:
+    """Each number as written and, after a unit word, as scaled (1.52亿 -> 1.52 and 1.52e8)."""
+    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", CITE.sub(" ", text))
+    found = set()
+    for number, unit in _NUMBER.findall(text):
+        found.add(round(float(number), 6))
+        if unit:
+            found.add(round(float(number) * _SCALE[unit.lower()], 6))
+    return found
+
+
+def ungrounded_numbers(answer: str, question: str, hits: list[Hit]) -> list[str]:
+    """Numbers in the answer that are in no retrieved passage, headline or issue date, nor in the
+    question (unit words are converted: 8.83亿 grounds "883 million"). Chinese numerals in the
+    sources (十五五, 第二十一批) are not read: such an answer number counts as ungrounded."""
+    known = _values(question)
+    for h in hits:
+        known |= _values(f"{h.chunk.title} {h.chunk.date or ''} {h.chunk.text}")
+    missing = []
+    for number, unit in _NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", CITE.sub(" ", answer))):
+        if not _values(number + unit) & known and number not in missing:
+            missing.append(number)
+    return missing
 
 
 def extractive_answer(question: str, hits: list[Hit], max_sentences: int = 2,
                       max_passages: int = 3) -> tuple[str, list[Citation]]:
     """The source sentences sharing most words/bigrams with the question, each quoted with [n].
     With no overlap at all (e.g. an English question over Chinese text) the top passage's lead."""
-    q = _grams(question)
+    q = grams(question)
     scored = []  # (overlap, -hit rank, -position, sentence, hit index)
     for rank, hit in enumerate(hits[:max_passages]):
         parts = [s.strip() for s in SENTENCE_END.split(hit.chunk.text) if len(s.strip()) > 5]
         for pos, sentence in enumerate(parts):
-            scored.append((len(q & _grams(sentence)), -rank, -pos, sentence, rank))
+            scored.append((len(q & grams(sentence)), -rank, -pos, sentence, rank))
     if not scored:
         return "", []
     scored.sort(reverse=True)

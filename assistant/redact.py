@@ -73,6 +73,7 @@ def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretFilter(secret_values(settings)))
+    handler.setLevel(settings.log_level.upper())  # libraries that set DEBUG on their own logger
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())

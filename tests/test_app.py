@@ -228,3 +228,13 @@ def test_engine_starts_without_an_index_and_serves_uploads(tmp_path: Path, minil
     assert cited.text in article and len(article) > len(cited.text) and "活动口号" in article
     assert engine.add_files([page], lambda *a, **k: None) == [
         "002_ca3652deaf3b49ce.txt: already in the archive"]
+
+
+def test_format_answer_shows_what_the_checks_found() -> None:
+    from assistant.app import format_answer
+
+    answer = Answer("q", "The archive does not say.", [], refused=True,
+                    flags=["withheld the model's answer “<b>30</b> people”: 30 is in none of its sources"])
+    assert format_answer(answer) == ("The archive does not say.\n\n<small>Checks: withheld the "
+                                     "model's answer “&lt;b&gt;30&lt;/b&gt; people”: 30 is in none "
+                                     "of its sources</small>")
