@@ -6,7 +6,8 @@ Out: `Answerer.stream()` yields text deltas and then exactly one final records.A
 Steps: check the question -> condense it with the history -> retrieve -> refuse without calling the
 model when nothing is relevant enough or the question names a year no passage mentions -> stream
 the LLM's answer with [n] citations checked and renumbered as they stream -> refuse an answer
-whose numbers are in no source -> on any endpoint failure, an extractive answer with a notice.
+that says the sources lack it or states a number no source has -> on any endpoint failure, or a
+reply with no words, an extractive answer with a notice.
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer).
 Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules (citations.py).
@@ -22,8 +23,8 @@ import time
 from collections.abc import Iterator, Sequence
 
 from . import chain
-from .citations import (LANGUAGE_NAME, REFUSAL, CitationMapper, best_source, extractive_answer,
-                        format_sources, is_refusal, language, may_become_refusal,
+from .citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, best_source, extractive_answer,
+                        format_sources, is_refusal, language, may_become_refusal, says_absent,
                         ungrounded_numbers)
 from .config import Settings
 from .errors import EndpointError, ModelError, QuestionError
@@ -146,6 +147,10 @@ class Answerer:
         if not parts:  # the whole reply was held back as a possible refusal marker
             parts.append(mapper.feed(raw))
         text = ("".join(parts) + mapper.flush()).strip()
+        if not is_refusal(raw) and not re.search(r"\w", CITE.sub("", text)):  # e.g. "[1] [2] [3]"
+            yield self._fallback(question, hits, lang, "it gave source numbers but no answer",
+                                 timings, t0)
+            return
         yield self._done(self._final(question, text, raw, mapper, hits, lang), timings, t0,
                          endpoint.model)
 
@@ -166,6 +171,9 @@ class Answerer:
                hits: list[Hit], lang: str) -> Answer:
         if is_refusal(raw):
             return Answer(question, REFUSAL[lang], [], refused=True)
+        if says_absent(text):  # a refusal in the model's own words
+            return Answer(question, REFUSAL[lang], [], refused=True,
+                          flags=[f"the model said the sources do not answer: “{text[:200]}”"])
         if missing := ungrounded_numbers(text, question, hits):  # a small model's invented figure
             flag = (f"withheld the model's answer “{text[:200]}”: {', '.join(missing)} "
                     f"{'is' if len(missing) == 1 else 'are'} in none of its sources")

@@ -23,6 +23,7 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN = re.compile(r"[A-Za-z]")
 # [1], [1, 2], [1][2], 【1】, [1-2] is not supported (rare; left as text)
 CITE = re.compile(r"[\[【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】]")
+PLACEHOLDER = re.compile(r"\[\s*[nN]\s*\]\s*")  # the prompt's "[n]", echoed by small models
 OPEN = re.compile(r"[\[【][^\]】]{0,15}$")  # an unfinished citation at the end of a stream
 # after 。！？ (and a closing quote that follows it), at line breaks, after ". "
 SENTENCE_END = re.compile(r"(?<=[。！？!?][”’」』）)])|(?<=[。！？!?])(?![”’」』）)])|\n+|(?<=\.)\s+")
@@ -61,11 +62,11 @@ class CitationMapper:
         tail = OPEN.search(text)
         cut = tail.start() if tail else len(text)
         self._pending = text[cut:]
-        return CITE.sub(self._renumber, text[:cut])
+        return CITE.sub(self._renumber, PLACEHOLDER.sub("", text[:cut]))
 
     def flush(self) -> str:
         text, self._pending = self._pending, ""
-        return CITE.sub(self._renumber, text)
+        return CITE.sub(self._renumber, PLACEHOLDER.sub("", text))
 
     def _renumber(self, match: re.Match) -> str:
         out = []
@@ -84,8 +85,22 @@ class CitationMapper:
         return [Citation.of(hits[n - 1].chunk) for n in self.order]
 
 
+# the model saying in its own words that the sources do not answer, instead of NOT_IN_ARCHIVE
+_SAYS_ABSENT = re.compile(
+    r"\bnot (?:provided|mentioned|stated|specified|given|available|included|found)\b"
+    r"|\b(?:does|do|did)(?: not|n't) (?:say|mention|state|specify|provide|contain|include)\b"
+    r"|\bno (?:information|mention|details?)\b|\bcannot be (?:found|determined)\b"
+    r"|未提及|没有提及|未提到|没有提到|未说明|没有说明|未提供|没有提供|无法确定|无法回答|没有相关信息|未找到",
+    re.I)
+
+
 def is_refusal(text: str) -> bool:
     return REFUSAL_MARKER in text.upper().replace(" ", "_")
+
+
+def says_absent(text: str) -> bool:
+    """Whether the model's answer says the sources lack the answer ("is not mentioned", 未提及)."""
+    return _SAYS_ABSENT.search(text) is not None
 
 
 def may_become_refusal(text: str) -> bool:

@@ -84,6 +84,17 @@ def test_citations_renumbered_in_order_of_use_and_bad_ones_dropped() -> None:
                                                                (PASSAGES[2], PASSAGES[0], PASSAGES[1])]
 
 
+def test_echoed_placeholder_n_is_removed() -> None:
+    mapper = CitationMapper(n_sources=2)
+    assert "".join(mapper.feed(d) for d in ["[", "n] [2] 口号是", "… [n]"]) + mapper.flush() == "[1] 口号是… "
+
+
+def test_reply_of_source_numbers_only_gets_the_extractive_answer(scripted_endpoint) -> None:
+    answer = answerer(scripted_endpoint("[1] [2] [3]")).ask("2026年世界献血者日的口号是什么？")
+    assert answer.fallback and "no answer" in answer.notice and "一滴热血" in answer.text
+    assert answer.citations and answer.citations[0].title == PASSAGES[0][0]
+
+
 def test_unfinished_bracket_is_held_until_it_closes() -> None:
     mapper = CitationMapper(n_sources=2)
     assert mapper.feed("text [") == "text "
@@ -190,6 +201,13 @@ def test_answer_with_an_invented_number_is_withheld(scripted_endpoint) -> None:
     answer = answerer(scripted_endpoint("香港医务卫生局一行共30人 [2]。")).ask("他们一行共有多少人？")
     assert answer.refused and answer.citations == [] and "档案中没有" in answer.text
     assert "一行共30人" in answer.flags[0] and "30 is in none of its sources" in answer.flags[0]
+
+
+@pytest.mark.parametrize("reply", ["[1] The budget is not provided in the given sources.",
+                                   "[2] 报道中未提及具体人数。"])
+def test_refusal_in_the_models_own_words_is_a_refusal(scripted_endpoint, reply: str) -> None:
+    answer = answerer(scripted_endpoint(reply)).ask("What was the budget?")
+    assert answer.refused and answer.citations == [] and "do not answer" in answer.flags[0]
 
 
 def test_question_about_an_absent_year_refused_without_calling_the_model(closed_port_url) -> None:
