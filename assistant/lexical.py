@@ -98,12 +98,25 @@ class BM25(bm25s.BM25):
             docs.append((pairs // n_vocab).astype(np.int32))
             terms.append((pairs % n_vocab).astype(np.int32))
             tfs.append(counts.astype(self.dtype))
-        doc, term, tf = (np.concatenate(a) if a else np.zeros(0) for a in (docs, terms, tfs))
+        # the pairs come sorted by document, then term: CSR order. Scores are computed in place
+        # and the matrix goes CSR -> CSC directly, to keep the temporary arrays few (memory peak)
+        term = np.concatenate(terms) if terms else np.zeros(0, dtype=np.int32)
+        doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
+        del terms, docs
+        scores = np.concatenate(tfs) if tfs else np.zeros(0, dtype=self.dtype)
+        del tfs
         df = np.bincount(term, minlength=n_vocab)
         idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(self.dtype)
         norm = (self.k1 * ((1 - self.b) + self.b * lengths / max(lengths.mean(), 1e-9)))
-        scores = idf[term] * (tf / (norm[doc].astype(self.dtype) + tf))
-        matrix = sp.csc_matrix((scores, (doc, term)), shape=(n_docs, n_vocab), dtype=self.dtype)
+        denominator = norm.astype(self.dtype)[doc]
+        denominator += scores
+        scores /= denominator  # tf / (norm + tf)
+        del denominator
+        scores *= idf[term]
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(doc, minlength=n_docs), out=indptr[1:])
+        del doc
+        matrix = sp.csr_matrix((scores, term, indptr), shape=(n_docs, n_vocab)).tocsc()
         self.nonoccurrence_array = None
         return {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr,
                 "num_docs": n_docs}
