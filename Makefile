@@ -10,8 +10,11 @@ PYTEST_ARGS ?=
 run: setup models index
 	$(BIN)/assistant serve
 
+# the tests, then the quality gate: the full evaluation with the default models against
+# eval/baseline.json (non-zero when a gated metric regressed); its report lands in artifacts/eval
 test: setup-test models
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/assistant eval --index artifacts/eval-index --out artifacts/eval
 
 test-slow: setup-test models
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
