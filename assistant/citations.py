@@ -130,11 +130,15 @@ _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|thousand|million|billion)?", r
 _SCALE = {"万": 1e4, "亿": 1e8, "thousand": 1e3, "million": 1e6, "billion": 1e9}
 
 
+def _numbers(text: str) -> list[tuple[str, str]]:
+    """(number, unit word or "") pairs, citation markers and thousands separators dropped."""
+    return _NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", CITE.sub(" ", text)))
+
+
 def _values(text: str) -> set[float]:
     """Each number as written and, after a unit word, as scaled (1.52亿 -> 1.52 and 1.52e8)."""
-    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", CITE.sub(" ", text))
     found = set()
-    for number, unit in _NUMBER.findall(text):
+    for number, unit in _numbers(text):
         found.add(round(float(number), 6))
         if unit:
             found.add(round(float(number) * _SCALE[unit.lower()], 6))
@@ -149,7 +153,7 @@ def ungrounded_numbers(answer: str, question: str, hits: list[Hit]) -> list[str]
     for h in hits:
         known |= _values(f"{h.chunk.title} {h.chunk.date or ''} {h.chunk.text}")
     missing = []
-    for number, unit in _NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", CITE.sub(" ", answer))):
+    for number, unit in _numbers(answer):
         if not _values(number + unit) & known and number not in missing:
             missing.append(number)
     return missing
