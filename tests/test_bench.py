@@ -52,6 +52,7 @@ def test_every_figure_is_reported_and_positive(figures):
     for k in ("int8_top1_right", "int8_top3_right", "fp32_top1_right", "fp32_top3_right",
               "int8_top1_same_as_fp32"):
         assert 0 <= figures[k] <= figures["ranking_questions"] == 10
+    assert 0 < figures["int8_cosine_to_fp32_min"] <= figures["int8_cosine_to_fp32_mean"] <= 1.0001
     assert figures["rss_total_mb"] >= figures["rss_mb"]
 
 
