@@ -3,11 +3,12 @@
 Why: on a 2-core AVX2 CPU, PyTorch spends a query's time in per-operator overhead and its dynamic
 int8 (one activation scale per tensor) moves Gemma's vectors to ~0.96 cosine of fp32. The same
 model exported to ONNX and quantised per channel embeds a query in ~18 ms instead of ~43 ms, at
-~0.99 cosine of fp32 (measured in tests/test_onnxembed.py and `assistant bench`).
+0.97-0.99 cosine of fp32 (measured in tests/test_onnxembed.py and `assistant bench`).
 
 prepare(source, folder): once per model, a few minutes. Exports the text model, mean pooling, the
 two Dense layers and the normalisation as one ONNX graph that takes `inputs_embeds` (the token
-table stays out of the graph: it would triple its size), quantises its matrix products to int8,
+table stays out of the graph: it would triple its size), fuses it into ONNX Runtime's RMSNorm and
+attention operators, quantises its matrix products to int8 (the fp32 graph is kept too),
 stores the token table as int8 rows with a scale per row, checks the result against the fp32
 PyTorch model on sample texts, and only then renames the temporary folder into place.
 OnnxEmbedder: the tokenizer of the sentence-transformers folder, the token table memory-mapped, one
