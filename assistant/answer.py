@@ -116,11 +116,11 @@ class Answerer:
         question = check_question(question, self.settings)
         lang = language(question)
         timings: dict[str, float] = {}
-        query = self._condense(question, list(history), timings)
+        asked, query = self._condense(question, list(history), timings)
         t = time.monotonic()
         hits = self.retriever.search(query, k=self.settings.top_k, filters=filters)
         timings["retrieve"] = round(time.monotonic() - t, 3)
-        years = absent_years(question, hits)
+        years = absent_years(asked, hits)
         if not is_relevant(hits, self.settings) or years:
             flags = [f"no source mentions {', '.join(years)}"] if years else []
             yield REFUSAL[lang]
@@ -131,8 +131,8 @@ class Answerer:
         mapper, raw, parts = CitationMapper(len(hits)), "", []
         try:
             endpoint = self.endpoint()
-            for delta in chain.stream_answer(endpoint, self.settings, question,
-                                             format_sources(hits), LANGUAGE_NAME[lang]):
+            for delta in chain.stream_answer(endpoint, self.settings, asked, format_sources(hits),
+                                             LANGUAGE_NAME[lang], [q for q, _ in history]):
                 raw += delta
                 if not parts and may_become_refusal(raw):
                     continue  # hold back what may be the refusal marker: never show it
@@ -155,17 +155,22 @@ class Answerer:
                          endpoint.model)
 
     def _condense(self, question: str, history: list[tuple[str, str]],
-                  timings: dict[str, float]) -> str:
-        """The standalone search query; without a working endpoint, the last question + this one."""
+                  timings: dict[str, float]) -> tuple[str, str]:
+        """(the question to answer, the search query). A follow-up is rewritten by the model as a
+        standalone question; when that fails or changes nothing ("他们一行共有多少人？" often comes
+        back as is from a small model), it is answered as asked and searched for together with
+        the previous questions, which name what "他们" refers to."""
         if not history:
-            return question
+            return question, question
         t = time.monotonic()
         try:
-            query = chain.condense(self.endpoint(), self.settings, question, history)
+            standalone = chain.condense(self.endpoint(), self.settings, question, history)
         except (EndpointError, ModelError):
-            query = f"{history[-1][0]} {question}"
+            standalone = question
         timings["condense"] = round(time.monotonic() - t, 3)
-        return query
+        if standalone.split() != question.split():
+            return standalone, standalone
+        return question, " ".join([q for q, _ in history[-2:]] + [question])
 
     def _final(self, question: str, text: str, raw: str, mapper: CitationMapper,
                hits: list[Hit], lang: str) -> Answer:

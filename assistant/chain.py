@@ -10,7 +10,7 @@ Not handled here: retrieval, refusal, citation checking or fallback answers (ans
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 
 import httpx
@@ -68,12 +68,15 @@ def _stream(chain, inputs: dict, endpoint: Endpoint, deadline: float) -> Iterato
 
 
 def stream_answer(endpoint: Endpoint, settings: Settings, question: str, sources: str,
-                  language: str) -> Iterator[str]:
-    """The model's answer to `question` from the numbered `sources`, as text deltas."""
+                  language: str, earlier: Sequence[str] = ()) -> Iterator[str]:
+    """The model's answer to `question` from the numbered `sources`, as text deltas; `earlier`
+    (the conversation's previous questions) says what a follow-up's "he" or "it" refers to."""
     prompt = ChatPromptTemplate.from_messages([("system", prompt_text("answer")),
                                                ("human", prompt_text("question"))])
     chain = prompt | chat_model(endpoint, settings) | StrOutputParser()
-    inputs = {"question": question, "sources": sources, "language": language}
+    context = ("Earlier questions in this conversation: " + " / ".join(earlier[-2:]) + "\n"
+               if earlier else "")
+    inputs = {"question": question, "sources": sources, "language": language, "context": context}
     yield from _stream(chain, inputs, endpoint, time.monotonic() + settings.llm_timeout)
 
 

@@ -236,6 +236,12 @@ def test_follow_up_is_condensed_before_retrieval(scripted_endpoint) -> None:
     assert a.retriever.queries == ["What was the 2026 World Blood Donor Day slogan?"]
 
 
+def test_follow_up_echoed_by_the_condenser_is_searched_with_the_previous_question(scripted_endpoint) -> None:
+    a = answerer(scripted_endpoint("And the slogan?"))  # a small model often returns it unchanged
+    a.ask("And the slogan?", history=[("When is World Blood Donor Day 2026?", "On 14 June [1].")])
+    assert a.retriever.queries == ["When is World Blood Donor Day 2026? And the slogan?"]
+
+
 def test_follow_up_without_endpoint_searches_with_the_previous_question(closed_port_url) -> None:
     a = answerer(closed_port_url)
     a.ask("And the slogan?", history=[("When is World Blood Donor Day 2026?", "On 14 June [1].")])
