@@ -5,9 +5,11 @@ Out: `Answerer.stream()` yields text deltas and then exactly one final records.A
      `Answerer.ask()` returns just the Answer; `ask_command()` prints answers for `assistant ask`.
 Steps: check the question -> condense it with the history -> retrieve -> refuse without calling the
 model when nothing is relevant enough or the question names a year no passage mentions -> stream
-the LLM's answer with [n] citations checked and renumbered as they stream -> refuse an answer
-that says the sources lack it or states a number no source has -> on any endpoint failure, or a
-reply with no words, an extractive answer with a notice.
+the LLM's reply (the source sentence it relies on, quoted, then the answer) with [n] citations
+renumbered as they stream -> withhold (refuse, saying why) an answer that says the sources lack
+it, whose quote is in no source, or that states a number its sources lack -> otherwise cite the
+source the quote is in -> on any endpoint failure, or a reply with no words, an extractive answer
+with a notice.
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer).
 Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules (citations.py).
@@ -23,9 +25,10 @@ import time
 from collections.abc import Iterator, Sequence
 
 from . import chain
-from .citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, best_source, extractive_answer,
-                        format_sources, is_refusal, language, may_become_refusal, says_absent,
-                        ungrounded_numbers)
+from .citations import (CITE, LANGUAGE_NAME, MIN_QUOTE_SHARE, REFUSAL, CitationMapper, best_source,
+                        cited_numbers, extractive_answer, format_sources, is_refusal,
+                        lacks_asked_number, language, locate_quote, may_become_refusal, quote_text,
+                        says_absent, split_reply, ungrounded_numbers)
 from .config import Settings
 from .errors import EndpointError, ModelError, QuestionError
 from .llm import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint
@@ -146,12 +149,16 @@ class Answerer:
         timings["generate"] = round(time.monotonic() - t, 3)
         if not parts:  # the whole reply was held back as a possible refusal marker
             parts.append(mapper.feed(raw))
-        text = ("".join(parts) + mapper.flush()).strip()
-        if not is_refusal(raw) and not re.search(r"\w", CITE.sub("", text)):  # e.g. "[1] [2] [3]"
+        if is_refusal(raw):
+            yield self._done(Answer(question, REFUSAL[lang], [], refused=True), timings, t0,
+                             endpoint.model)
+            return
+        quote, reply = split_reply(raw)
+        if not re.search(r"\w", CITE.sub("", reply)):  # e.g. "[1] [2] [3]"
             yield self._fallback(question, hits, lang, "it gave source numbers but no answer",
                                  timings, t0)
             return
-        yield self._done(self._final(question, text, raw, mapper, hits, lang), timings, t0,
+        yield self._done(self._final(question, quote, reply, hits, lang), timings, t0,
                          endpoint.model)
 
     def _condense(self, question: str, history: list[tuple[str, str]],
@@ -172,27 +179,50 @@ class Answerer:
             return standalone, standalone
         return question, " ".join([q for q, _ in history[-2:]] + [question])
 
-    def _final(self, question: str, text: str, raw: str, mapper: CitationMapper,
-               hits: list[Hit], lang: str) -> Answer:
-        if is_refusal(raw):
-            return Answer(question, REFUSAL[lang], [], refused=True)
-        if says_absent(text):  # a refusal in the model's own words
+    def _final(self, question: str, quote: str | None, reply: str, hits: list[Hit],
+               lang: str) -> Answer:
+        """The checked answer from the model's reply (`quote` is its Quote line, if any).
+        Withheld, i.e. refused with the reason flagged, when the model says in its own words that
+        the sources lack the answer, when its quote is not in any source (a made-up "sentence"),
+        or when the answer states a number that neither its sources nor the question contain.
+        Otherwise the answer cites the source its quote was found in, numbered from [1]."""
+        def withheld(reason: str) -> Answer:
             return Answer(question, REFUSAL[lang], [], refused=True,
-                          flags=[f"the model said the sources do not answer: “{text[:200]}”"])
-        if missing := ungrounded_numbers(text, question, hits):  # a small model's invented figure
-            flag = (f"withheld the model's answer “{text[:200]}”: {', '.join(missing)} "
-                    f"{'is' if len(missing) == 1 else 'are'} in none of its sources")
-            return Answer(question, REFUSAL[lang], [], refused=True, flags=[flag])
-        flags = list(mapper.flags)
-        if not mapper.order:  # uncited: attach the source the answer's words come from, and say so
-            source = best_source(text, hits)
+                          flags=[f"withheld the model's answer “{reply[:200]}”: {reason}"])
+
+        if says_absent(reply):
+            return withheld("it says the sources do not answer")
+        cited = [n for n in cited_numbers(reply) if 1 <= n <= len(hits)]
+        source, quote_is_answer = None, quote == reply  # a reply of a Quote line only
+        if quote is not None:
+            claimed = set(cited_numbers(quote))
+            quote = quote_text(quote)
+            source, share = locate_quote(quote, hits)
+            if share < MIN_QUOTE_SHARE:
+                return withheld(f"its quote “{quote[:100]}” is not in the sources")
+            if source not in cited:  # misnumbered: cite where the quote really is instead
+                reply = CITE.sub(lambda m: "" if set(cited_numbers(m.group(0))) <= claimed
+                                 else m.group(0), reply).rstrip() + f" [{source}]"
+                cited = [n for n in cited if n not in claimed] + [source]
+        if missing := ungrounded_numbers(reply, question, hits):  # a small model's invented figure
+            return withheld(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} in none "
+                            "of its sources")
+        if lacks_asked_number(reply, question):
+            return withheld("the question asks how many, and the answer gives no number")
+        flags = []
+        if not cited:  # uncited: attach the source the answer's words come from, and say so
+            source = best_source(reply, hits)
             if source is None:
                 flags.append("no citations: the answer cites none of its sources")
             else:
-                text += " " + mapper.feed(f"[{source}]")
+                reply += f" [{source}]"
                 flags.append("no citations from the model: [1] added by matching the answer's "
-                              "words to the sources")
-        return Answer(question, text, mapper.citations(hits), flags=flags)
+                             "words to the sources")
+        mapper = CitationMapper(len(hits))
+        text = (mapper.feed(reply) + mapper.flush()).strip()
+        shown_quote = "" if not quote or quote_is_answer else f"“{quote}” {mapper.feed(f'[{source}]')}"
+        return Answer(question, text, mapper.citations(hits), flags=mapper.flags + flags,
+                      quote=shown_quote)
 
     def _fallback(self, question: str, hits: list[Hit], lang: str, reason: str,
                   timings: dict[str, float], t0: float) -> Answer:
@@ -210,6 +240,8 @@ class Answerer:
 
 def _print_answer(answer: Answer) -> None:
     print(answer.text)
+    if answer.quote:
+        print(f"  Quote: {answer.quote}")
     if answer.notice:
         print(f"\n[{answer.notice}]")
     if answer.citations:

@@ -3,14 +3,17 @@
 In:  the question, the retrieved Hits, the model's text (whole or streamed in deltas).
 Out: the language to answer in, the numbered sources block for the prompt, `[n]` citations mapped
      back to sources and renumbered in order of first use (bad numbers dropped and flagged), the
-     refusal wording, the numbers of an answer that no source contains, and an extractive answer
-     (best-matching source sentences) for when the LLM fails.
+     refusal wording, the reply split into its Quote and Answer lines, the source a quote really
+     comes from (and how much of it does), the numbers of an answer that no source contains, and
+     an extractive answer (best-matching source sentences) for when the LLM fails.
 Not handled here: calling the model or the retriever (answer.py, chain.py).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
 
 from .records import Citation, Hit
 
@@ -117,8 +120,22 @@ def grams(text: str) -> set[str]:
     return found
 
 
+_QUOTE_MARKS = "“”\"'‘’「」『』<>"
+
+
+def _plain(text: str) -> str:
+    """NFKC, without spaces and quotation marks: for finding copied text in a source."""
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[\s" + re.escape(_QUOTE_MARKS) + r"]", "", text)
+
+
 def best_source(text: str, hits: list[Hit], min_overlap: int = 3) -> int | None:
-    """1-based number of the source sharing most words/bigrams with `text` (at least min_overlap)."""
+    """1-based number of the first source `text` is copied from whole (a name, a figure), else of
+    the source sharing most words/bigrams with it (at least min_overlap)."""
+    plain = _plain(CITE.sub("", text)).rstrip("。.")
+    for n, hit in enumerate(hits, 1):  # a short answer such as a name, copied from one source
+        if len(plain) >= 2 and plain in _plain(hit.chunk.text):
+            return n
     words = grams(text)
     overlaps = [len(words & grams(h.chunk.text)) for h in hits]
     if not overlaps or max(overlaps) < min_overlap:
@@ -143,6 +160,17 @@ def _values(text: str) -> set[float]:
         if unit:
             found.add(round(float(number) * _SCALE[unit.lower()], 6))
     return found
+
+
+_HOW_MANY = re.compile(r"\bhow (?:many|much)\b|多少|(?<!哪)几", re.I)
+
+
+def lacks_asked_number(answer: str, question: str) -> bool:
+    """Whether a how-many question ("how many", 多少, 几) got an answer without a number of its
+    own: "20" for "the 20th team" or "一批" ("a batch") restates the question or dodges it."""
+    if not _HOW_MANY.search(question):
+        return False
+    return not _values(answer) - _values(question)
 
 
 def ungrounded_numbers(answer: str, question: str, hits: list[Hit]) -> list[str]:
@@ -180,3 +208,67 @@ def extractive_answer(question: str, hits: list[Hit], max_sentences: int = 2,
             used.append(rank)
         lines.append(f"“{sentence}” [{used.index(rank) + 1}]")
     return "\n".join(lines), [Citation.of(hits[r].chunk) for r in used]
+
+
+# The answer prompt asks for "Quote: “…” [n]" then "Answer: … [n]" (prompts/answer.txt): copying
+# the sentence first keeps a small model on the passage, and the quote can be checked verbatim.
+_QUOTE_LINE = re.compile(r"^[\s*#>]*(?:quote|引文|引用|原文)\**\s*[:：][\s*]*(.*)$", re.I | re.M)
+_ANSWER_LINE = re.compile(r"^[\s*#>]*(?:answer|回答|答案)\**\s*[:：][\s*]*", re.I | re.M)
+MIN_QUOTE_SHARE = 0.8  # of a quote that one source must hold verbatim (locate_quote; set on eval/)
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The source numbers a text cites, in order, each once: "[2] … [1, 2]" -> [2, 1]."""
+    found = (int(n) for m in CITE.finditer(text) for n in re.split(r"[,，、\s]+", m.group(1).strip()))
+    return list(dict.fromkeys(found))
+
+
+# what a small model makes of "[n]": "[<source>3]", "[<1>]", "[<source>2</source>]", "<2>"
+_MANGLED_CITE = re.compile(r"[\[<](?:[\s<>/\[]|source)*?(\d{1,3})(?:[\s<>/\]]|source)*[\]>]", re.I)
+# where an answer stops: the model echoing a source ("[1] headline" then "<source>") or quoting again
+_ANSWER_END = re.compile(r"^[^\n]*\n[ \t]*<\s*/?\s*source|<\s*/?\s*source"
+                         r"|^[\s*#>]*(?:quote|引文|引用|原文)\**\s*[:：]", re.I | re.M)
+
+
+def split_reply(text: str) -> tuple[str | None, str]:
+    """(the Quote line or None, the answer) of a reply in the prompt's two-line form, with mangled
+    citation markers repaired. A reply without a Quote line is all answer; one without an Answer
+    line answers with its quote. The answer ends where the model starts echoing a source or a
+    second Quote line."""
+    text = _MANGLED_CITE.sub(lambda m: f"[{m.group(1)}]", text)
+    quote = _QUOTE_LINE.search(text)
+    answer = _ANSWER_LINE.search(text)
+    if answer and (quote is None or answer.start() > quote.start()):
+        rest = text[answer.end():]
+        end = _ANSWER_END.search(rest)
+        reply = rest[:end.start() if end else None].strip()
+    else:
+        reply = (quote.group(1) if quote else text).strip()
+    return (quote.group(1).strip() if quote else None), reply
+
+
+def quote_text(line: str) -> str:
+    """The quoted words of a Quote line: without quotation marks, its [n] and anything after it."""
+    cite = CITE.search(line)
+    if cite and cite.start() > 0:
+        line = line[:cite.start()]
+    return CITE.sub("", line).strip().strip(_QUOTE_MARKS).strip()
+
+
+def locate_quote(quote: str, hits: list[Hit], min_run: int = 3) -> tuple[int, float]:
+    """(1-based number of the source that covers most of `quote`, the share it covers); (0, 0.0)
+    for an empty quote. Covered means: in verbatim runs of at least `min_run` characters, in the
+    source's order, so a quote that strings together a list's items from one sentence counts,
+    while a made-up sentence built around a real phrase does not. Spaces, width and quotation
+    marks are ignored."""
+    q = _plain(quote)
+    best = (0, 0.0)
+    for n, hit in enumerate(hits, 1):
+        if not q:
+            break
+        s = _plain(f"{hit.chunk.title}\n{hit.chunk.text}")
+        blocks = difflib.SequenceMatcher(None, q, s, autojunk=False).get_matching_blocks()
+        share = sum(b.size for b in blocks if b.size >= min(min_run, len(q))) / len(q)
+        if share > best[1]:
+            best = (n, share)
+    return best

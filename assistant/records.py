@@ -124,11 +124,13 @@ class Answer:
     fallback: bool = False  # True when the text is the extractive fallback, not the LLM's
     notice: str | None = None  # shown to the user, e.g. "LLM endpoint unreachable: extractive answer"
     flags: list[str] = field(default_factory=list)  # citation-check findings
+    quote: str = ""  # the source sentence the model quoted as its evidence, with its [n]
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.text,
                 "citations": [c.to_dict() for c in self.citations], "refused": self.refused,
-                "fallback": self.fallback, "notice": self.notice, "flags": self.flags,
+                "quote": self.quote, "fallback": self.fallback, "notice": self.notice,
+                "flags": self.flags,
                 "model": self.model, "timings": self.timings}

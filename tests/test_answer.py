@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from assistant.answer import Answerer, absent_years, ask_command, check_question, is_relevant
-from assistant.citations import (CitationMapper, extractive_answer, format_sources, language,
-                                 may_become_refusal, ungrounded_numbers)
+from assistant.citations import (MIN_QUOTE_SHARE, CitationMapper, extractive_answer, format_sources,
+                                 lacks_asked_number, language, locate_quote, may_become_refusal,
+                                 quote_text, split_reply, ungrounded_numbers)
 from assistant.config import Settings
 from assistant.errors import QuestionError
 from assistant.records import Answer, Chunk, Hit
@@ -285,3 +286,67 @@ def test_default_qwen_answers_with_citation_and_refuses(tmp_path: Path) -> None:
         assert refused.refused and "archive does not say" in refused.text
     finally:
         a.close()
+
+
+# ---- the Quote/Answer reply form ------------------------------------------------------------
+
+@pytest.mark.parametrize("reply, quote, answer", [
+    ("Quote: “一行11人” [2]\nAnswer: 11 people. [2]", "“一行11人” [2]", "11 people. [2]"),
+    ("**Quote:** 一行11人 [2]\n\n答案：11人 [2]", "一行11人 [2]", "11人 [2]"),
+    ("Quote: “一行11人” [2]", "“一行11人” [2]", "“一行11人” [2]"),  # the quote is the answer
+    ("11 people [2].", None, "11 people [2]."),                      # the form ignored
+])
+def test_reply_split_into_quote_and_answer(reply: str, quote, answer: str) -> None:
+    assert split_reply(reply) == (quote, answer)
+    if quote:
+        assert quote_text(quote) == "一行11人"
+
+
+def test_quote_located_in_its_source_and_made_up_quote_is_not() -> None:
+    source, share = locate_quote("香港特别行政区医务卫生局局长卢宥茂一行11人到访福建省卫生健康委员会。", make_hits())
+    assert (source, share) == (2, 1.0)
+    _, share = locate_quote("香港特别行政区医务卫生局局长卢宥茂一行共有30名队员。", make_hits())
+    assert share < MIN_QUOTE_SHARE  # the first half is real, the rest invented
+
+
+def test_quote_and_answer_shown_with_the_source_the_quote_is_in(scripted_endpoint) -> None:
+    url = scripted_endpoint("Quote: “香港特别行政区医务卫生局局长卢宥茂一行11人到访福建省卫生健康委员会。” [1]\n"
+                            "Answer: The delegation had 11 people. [1]")
+    answer = answerer(url).ask("How many people were in the Hong Kong delegation?")
+    assert answer.text == "The delegation had 11 people. [1]"  # renumbered: the quote is in source 2
+    assert [c.title for c in answer.citations] == [PASSAGES[1][0]]
+    assert answer.quote.startswith("“香港特别行政区") and answer.quote.endswith("” [1]")
+    assert not answer.refused and answer.to_dict()["quote"] == answer.quote
+
+
+def test_answer_whose_quote_is_in_no_source_is_withheld(scripted_endpoint) -> None:
+    url = scripted_endpoint("Quote: “福州大学附属省立医院的院长是郭立新。” [3]\nAnswer: 郭立新 [3]")
+    answer = answerer(url).ask("福州大学附属省立医院的院长是谁？")
+    assert answer.refused and answer.citations == [] and "档案中没有" in answer.text
+    assert "is not in the sources" in answer.flags[0]
+
+
+def test_number_in_no_source_is_withheld_even_with_a_real_quote(scripted_endpoint) -> None:
+    url = scripted_endpoint("Quote: “福州大学附属省立医院荣获全国五一劳动奖状。” [3]\nAnswer: 12个集体 [3]")
+    answer = answerer(url).ask("同批获得这个奖状的集体一共有多少个？")
+    assert answer.refused and "12 is in none of its sources" in answer.flags[0]
+
+
+def test_mangled_markers_repaired_and_echoed_sources_cut_off() -> None:
+    reply = "Quote: “一行11人” [<source>2]]\nAnswer: 11人 [<2>]\n[1] 4部委联合开展\n<source>\n2026年6月14日"
+    assert split_reply(reply) == ("“一行11人” [2]", "11人 [2]")
+
+
+@pytest.mark.parametrize("answer, question, lacks", [
+    ("20 [1]", "How many doctors are on the 20th Chinese medical team?", True),  # restates "20th"
+    ("一批风险隐患 [1]", "调研共排查出多少个风险隐患？", True),                     # "a batch"
+    ("一行11人 [2]", "他们一行共有多少人？", False),
+    ("福州、厦门 [1]", "哪几家医院通过了测评？", False),                           # not how many
+])
+def test_how_many_answer_must_give_a_number_of_its_own(answer, question, lacks) -> None:
+    assert lacks_asked_number(answer, question) is lacks
+
+
+def test_short_uncited_answer_cites_the_source_it_is_copied_from(scripted_endpoint) -> None:
+    answer = answerer(scripted_endpoint("卢宥茂")).ask("香港医务卫生局局长是谁？")
+    assert answer.text == "卢宥茂 [1]" and answer.citations[0].title == PASSAGES[1][0]

@@ -198,6 +198,15 @@ def test_format_answer_lists_numbered_citations_after_the_text() -> None:
         "The archive does not say."
 
 
+def test_format_answer_shows_the_quoted_sentence_under_the_answer() -> None:
+    from assistant.app import format_answer
+
+    cite = Citation("第7期", "2026-06-14", 2, "献血日", "a.pdf", [])
+    out = format_answer(Answer("q", "In Wuhan. [1]", [cite], quote="“主会场活动设在湖北武汉。” [1]"))
+    assert out == ("In Wuhan. [1]\n\n> “主会场活动设在湖北武汉。” [1]\n\n**Sources**  \n"
+                   "[1] 第7期 · 2026-06-14 · p.2 · 献血日")
+
+
 def test_engine_starts_without_an_index_and_serves_uploads(tmp_path: Path, minilm_path: Path,
                                                            sample_dir: Path,
                                                            closed_port_url: str) -> None:
