@@ -147,8 +147,6 @@ class Answerer:
             yield self._fallback(question, hits, lang, str(e), timings, t0)
             return
         timings["generate"] = round(time.monotonic() - t, 3)
-        if not parts:  # the whole reply was held back as a possible refusal marker
-            parts.append(mapper.feed(raw))
         if is_refusal(raw):
             yield self._done(Answer(question, REFUSAL[lang], [], refused=True), timings, t0,
                              endpoint.model)
@@ -184,8 +182,9 @@ class Answerer:
         """The checked answer from the model's reply (`quote` is its Quote line, if any).
         Withheld, i.e. refused with the reason flagged, when the model says in its own words that
         the sources lack the answer, when its quote is not in any source (a made-up "sentence"),
-        or when the answer states a number that neither its sources nor the question contain.
-        Otherwise the answer cites the source its quote was found in, numbered from [1]."""
+        when the answer states a number that neither the sources nor the question contain, or
+        when a how-many question gets no number of the answer's own. Otherwise the answer cites
+        the source its quote was found in, and the citations are numbered from [1]."""
         def withheld(reason: str) -> Answer:
             return Answer(question, REFUSAL[lang], [], refused=True,
                           flags=[f"withheld the model's answer “{reply[:200]}”: {reason}"])
@@ -194,6 +193,8 @@ class Answerer:
             return withheld("it says the sources do not answer")
         cited = [n for n in cited_numbers(reply) if 1 <= n <= len(hits)]
         source, quote_is_answer = None, quote == reply  # a reply of a Quote line only
+        if quote is not None and not quote_text(quote):
+            quote = None  # "Quote:" with nothing quoted: judged as an answer without a quote
         if quote is not None:
             claimed = set(cited_numbers(quote))
             quote = quote_text(quote)

@@ -350,3 +350,9 @@ def test_how_many_answer_must_give_a_number_of_its_own(answer, question, lacks) 
 def test_short_uncited_answer_cites_the_source_it_is_copied_from(scripted_endpoint) -> None:
     answer = answerer(scripted_endpoint("卢宥茂")).ask("香港医务卫生局局长是谁？")
     assert answer.text == "卢宥茂 [1]" and answer.citations[0].title == PASSAGES[1][0]
+
+
+def test_empty_quote_line_is_judged_as_a_plain_answer(scripted_endpoint) -> None:
+    answer = answerer(scripted_endpoint("Quote: [2]\nAnswer: 一行11人 [2]")).ask("他们一行共有多少人？")
+    assert not answer.refused and answer.text == "一行11人 [1]" and answer.quote == ""
+    assert answer.citations[0].title == PASSAGES[1][0]
