@@ -1,0 +1,21 @@
+"""Hand-built retrieval hits from the sample page, shared by test_answer.py and test_citations.py."""
+
+from __future__ import annotations
+
+from assistant.records import Chunk, Hit
+
+PASSAGES = [  # (title, text, dense score) from data/sample/002_ca3652deaf3b49ce.txt
+    ("4部委联合开展2026年世界献血者日宣传活动",
+     "2026年6月14日是第23个世界献血者日。本次世界献血者日全国主会场活动设在湖北武汉。"
+     "2026年我国世界献血者日的活动口号是:“一滴热血,一份爱心;无偿献血,挽救生命”。", 0.62),
+    ("闽港深化医疗卫生合作交流",
+     "6月4日下午,香港特别行政区医务卫生局局长卢宥茂一行11人到访福建省卫生健康委员会。", 0.41),
+    ("省立医院荣获全国五一劳动奖状", "福州大学附属省立医院荣获全国五一劳动奖状。", 0.38),
+]
+
+
+def make_hits(scale: float = 1.0) -> list[Hit]:
+    return [Hit(Chunk(id=f"c{i}", text=text, title=title, file="002_ca3652deaf3b49ce.txt",
+                      file_sha="sha", page=1, position=i, index=0, issue="002"),
+                score, score * scale, None)
+            for i, (title, text, score) in enumerate(PASSAGES)]
