@@ -132,5 +132,4 @@ class Answer:
         return {"question": self.question, "answer": self.text,
                 "citations": [c.to_dict() for c in self.citations], "refused": self.refused,
                 "quote": self.quote, "fallback": self.fallback, "notice": self.notice,
-                "flags": self.flags,
-                "model": self.model, "timings": self.timings}
+                "flags": self.flags, "model": self.model, "timings": self.timings}
