@@ -212,7 +212,8 @@ def extractive_answer(question: str, hits: list[Hit], max_sentences: int = 2,
 
 # The answer prompt asks for "Quote: “…” [n]" then "Answer: … [n]" (prompts/answer.txt): copying
 # the sentence first keeps a small model on the passage, and the quote can be checked verbatim.
-_QUOTE_LINE = re.compile(r"^[\s*#>]*(?:quote|引文|引用|原文)\**\s*[:：][\s*]*(.*)$", re.I | re.M)
+_QUOTE_LABEL = r"^[\s*#>]*(?:quote|引文|引用|原文)\**\s*[:：]"  # "Quote:", "**Quote:**", "引文："
+_QUOTE_LINE = re.compile(_QUOTE_LABEL + r"[\s*]*(.*)$", re.I | re.M)
 _ANSWER_LINE = re.compile(r"^[\s*#>]*(?:answer|回答|答案)\**\s*[:：][\s*]*", re.I | re.M)
 MIN_QUOTE_SHARE = 0.8  # of a quote that one source must hold verbatim (locate_quote; set on eval/)
 
@@ -226,8 +227,8 @@ def cited_numbers(text: str) -> list[int]:
 # what a small model makes of "[n]": "[<source>3]", "[<1>]", "[<source>2</source>]", "<2>"
 _MANGLED_CITE = re.compile(r"[\[<](?:[\s<>/\[]|source)*?(\d{1,3})(?:[\s<>/\]]|source)*[\]>]", re.I)
 # where an answer stops: the model echoing a source ("[1] headline" then "<source>") or quoting again
-_ANSWER_END = re.compile(r"^[^\n]*\n[ \t]*<\s*/?\s*source|<\s*/?\s*source"
-                         r"|^[\s*#>]*(?:quote|引文|引用|原文)\**\s*[:：]", re.I | re.M)
+_ANSWER_END = re.compile(r"^[^\n]*\n[ \t]*<\s*/?\s*source|<\s*/?\s*source|" + _QUOTE_LABEL,
+                         re.I | re.M)
 
 
 def split_reply(text: str) -> tuple[str | None, str]:
@@ -263,9 +264,9 @@ def locate_quote(quote: str, hits: list[Hit], min_run: int = 3) -> tuple[int, fl
     marks are ignored."""
     q = _plain(quote)
     best = (0, 0.0)
+    if not q:
+        return best
     for n, hit in enumerate(hits, 1):
-        if not q:
-            break
         s = _plain(f"{hit.chunk.title}\n{hit.chunk.text}")
         blocks = difflib.SequenceMatcher(None, q, s, autojunk=False).get_matching_blocks()
         share = sum(b.size for b in blocks if b.size >= min(min_run, len(q))) / len(q)
