@@ -5,10 +5,10 @@ Out: `Answerer.stream()` yields text deltas and then exactly one final records.A
      `Answerer.ask()` returns just the Answer; `ask_command()` prints answers for `assistant ask`.
 Steps: check the question -> condense it with the history -> retrieve -> refuse without calling the
 model when nothing is relevant enough or the question names a year no passage mentions -> stream
-the LLM's reply (the source sentence it relies on, quoted, then the answer) with [n] citations
+the LLM's reply (the source sentences it relies on, quoted, then the answer) with [n] citations
 renumbered as they stream -> withhold (refuse, saying why) an answer that says the sources lack
 it, whose quote is in no source, or that states a number its sources lack -> otherwise cite the
-source the quote is in -> on any endpoint failure, or a reply with no words, an extractive answer
+sources the quotes are in -> on any endpoint failure, or a reply with no words, an extractive answer
 with a notice.
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer).
@@ -28,7 +28,7 @@ from . import chain
 from .citations import (CITE, LANGUAGE_NAME, MIN_QUOTE_SHARE, REFUSAL, CitationMapper, best_source,
                         cited_numbers, extractive_answer, format_sources, is_refusal,
                         lacks_asked_number, language, locate_quote, may_become_refusal, quote_text,
-                        says_absent, split_reply, ungrounded_numbers)
+                        repair_copying, says_absent, split_reply, ungrounded_numbers)
 from .config import Settings
 from .errors import EndpointError, ModelError, QuestionError
 from .llm import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint
@@ -151,12 +151,12 @@ class Answerer:
             yield self._done(Answer(question, REFUSAL[lang], [], refused=True), timings, t0,
                              endpoint.model)
             return
-        quote, reply = split_reply(raw)
+        quotes, reply = split_reply(raw)
         if not re.search(r"\w", CITE.sub("", reply)):  # e.g. "[1] [2] [3]"
             yield self._fallback(question, hits, lang, "it gave source numbers but no answer",
                                  timings, t0)
             return
-        yield self._done(self._final(question, quote, reply, hits, lang), timings, t0,
+        yield self._done(self._final(question, quotes, reply, hits, lang), timings, t0,
                          endpoint.model)
 
     def _condense(self, question: str, history: list[tuple[str, str]],
@@ -177,14 +177,15 @@ class Answerer:
             return standalone, standalone
         return question, " ".join([q for q, _ in history[-2:]] + [question])
 
-    def _final(self, question: str, quote: str | None, reply: str, hits: list[Hit],
+    def _final(self, question: str, quotes: list[str], reply: str, hits: list[Hit],
                lang: str) -> Answer:
-        """The checked answer from the model's reply (`quote` is its Quote line, if any).
+        """The checked answer from the model's reply (`quotes` are its Quote lines).
         Withheld, i.e. refused with the reason flagged, when the model says in its own words that
-        the sources lack the answer, when its quote is not in any source (a made-up "sentence"),
+        the sources lack the answer, when a quote is not in any source (a made-up "sentence"),
         when the answer states a number that neither the sources nor the question contain, or
         when a how-many question gets no number of the answer's own. Otherwise the answer cites
-        the source its quote was found in, and the citations are numbered from [1]."""
+        the sources its quotes were found in (a misnumbered quote's [n] is corrected), characters
+        it mis-copied from them are put right, and the citations are numbered from [1]."""
         def withheld(reason: str) -> Answer:
             return Answer(question, REFUSAL[lang], [], refused=True,
                           flags=[f"withheld the model's answer “{reply[:200]}”: {reason}"])
@@ -192,19 +193,26 @@ class Answerer:
         if says_absent(reply):
             return withheld("it says the sources do not answer")
         cited = [n for n in cited_numbers(reply) if 1 <= n <= len(hits)]
-        source, quote_is_answer = None, quote == reply  # a reply of a Quote line only
-        if quote is not None and not quote_text(quote):
-            quote = None  # "Quote:" with nothing quoted: judged as an answer without a quote
-        if quote is not None:
-            claimed = set(cited_numbers(quote))
-            quote = quote_text(quote)
-            source, share = locate_quote(quote, hits)
+        quote_is_answer = bool(quotes) and reply == "\n".join(quotes)  # a reply of Quote lines only
+        located: dict[str, int] = {}  # quoted words -> the source they are in
+        renumber: dict[int, int] = {}  # a quote's [n] -> the source it really is in
+        for line in quotes:
+            words, claimed = quote_text(line), cited_numbers(line)
+            if not words:
+                continue  # "Quote:" with nothing quoted: judged as an answer without a quote
+            source, share = locate_quote(words, hits, prefer=claimed)
             if share < MIN_QUOTE_SHARE:
-                return withheld(f"its quote “{quote[:100]}” is not in the sources")
-            if source not in cited:  # misnumbered: cite where the quote really is instead
-                reply = CITE.sub(lambda m: "" if set(cited_numbers(m.group(0))) <= claimed
-                                 else m.group(0), reply).rstrip() + f" [{source}]"
-                cited = [n for n in cited if n not in claimed] + [source]
+                return withheld(f"its quote “{words[:100]}” is not in the sources")
+            located[words] = source
+            if len(claimed) == 1 and claimed[0] != source:  # misnumbered by the model
+                renumber.setdefault(claimed[0], source)
+        reply = CITE.sub(lambda m: "".join(f"[{renumber.get(n, n)}]"
+                                           for n in cited_numbers(m.group(0))), reply)
+        cited = [n for n in cited_numbers(reply) if 1 <= n <= len(hits)]
+        if missing_sources := [n for n in located.values() if n not in cited]:
+            reply = reply.rstrip() + " " + "".join(f"[{n}]" for n in dict.fromkeys(missing_sources))
+            cited += list(dict.fromkeys(missing_sources))
+        reply = repair_copying(reply, [hits[n - 1].chunk.text for n in cited])
         if missing := ungrounded_numbers(reply, question, hits):  # a small model's invented figure
             return withheld(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} in none "
                             "of its sources")
@@ -221,9 +229,10 @@ class Answerer:
                              "words to the sources")
         mapper = CitationMapper(len(hits))
         text = (mapper.feed(reply) + mapper.flush()).strip()
-        shown_quote = "" if not quote or quote_is_answer else f"“{quote}” {mapper.feed(f'[{source}]')}"
+        shown = "" if quote_is_answer else "\n".join(
+            f"“{words}” {mapper.feed(f'[{source}]')}" for words, source in located.items())
         return Answer(question, text, mapper.citations(hits), flags=mapper.flags + flags,
-                      quote=shown_quote)
+                      quote=shown)
 
     def _fallback(self, question: str, hits: list[Hit], lang: str, reason: str,
                   timings: dict[str, float], t0: float) -> Answer:
@@ -241,8 +250,8 @@ class Answerer:
 
 def _print_answer(answer: Answer) -> None:
     print(answer.text)
-    if answer.quote:
-        print(f"  Quote: {answer.quote}")
+    for quote in answer.quote.splitlines():
+        print(f"  Quote: {quote}")
     if answer.notice:
         print(f"\n[{answer.notice}]")
     if answer.citations:

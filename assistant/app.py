@@ -42,8 +42,8 @@ CSS = """
 def format_answer(answer: Answer) -> str:
     parts = [f"*{answer.notice}*"] if answer.notice else []
     parts.append(answer.text)
-    if answer.quote:  # the sentence the answer rests on, as the newspaper printed it
-        parts.append(f"> {answer.quote}")
+    if answer.quote:  # the sentences the answer rests on, as the newspaper printed them
+        parts.append("\n>\n".join(f"> {line}" for line in answer.quote.splitlines()))
     if answer.citations:
         parts.append("**Sources**  \n" + "  \n".join(
             f"[{i}] {c.label()}" for i, c in enumerate(answer.citations, 1)))

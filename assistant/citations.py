@@ -4,7 +4,7 @@ In:  the question, the retrieved Hits, the model's text (whole or streamed in de
 Out: the language to answer in, the numbered sources block for the prompt, `[n]` citations mapped
      back to sources and renumbered in order of first use (bad numbers dropped and flagged), the
      refusal wording, the reply split into its Quote and Answer lines, the source a quote really
-     comes from (and how much of it does), the numbers of an answer that no source contains, and
+     comes from (and how much of it does), characters mis-copied from a source put right, the numbers of an answer that no source contains, and
      an extractive answer (best-matching source sentences) for when the LLM fails.
 Not handled here: calling the model or the retriever (answer.py, chain.py).
 """
@@ -231,21 +231,21 @@ _ANSWER_END = re.compile(r"^[^\n]*\n[ \t]*<\s*/?\s*source|<\s*/?\s*source|" + _Q
                          re.I | re.M)
 
 
-def split_reply(text: str) -> tuple[str | None, str]:
-    """(the Quote line or None, the answer) of a reply in the prompt's two-line form, with mangled
-    citation markers repaired. A reply without a Quote line is all answer; one without an Answer
-    line answers with its quote. The answer ends where the model starts echoing a source or a
-    second Quote line."""
+def split_reply(text: str) -> tuple[list[str], str]:
+    """(the Quote lines, the answer) of a reply in the prompt's form, with mangled citation markers
+    repaired. A reply without a Quote line is all answer; one without an Answer line answers with
+    its quotes. The answer ends where the model starts echoing a source or quoting again."""
     text = _MANGLED_CITE.sub(lambda m: f"[{m.group(1)}]", text)
-    quote = _QUOTE_LINE.search(text)
     answer = _ANSWER_LINE.search(text)
-    if answer and (quote is None or answer.start() > quote.start()):
+    quotes = [m.group(1).strip() for m in _QUOTE_LINE.finditer(text)
+              if answer is None or m.start() < answer.start()]
+    if answer:
         rest = text[answer.end():]
         end = _ANSWER_END.search(rest)
         reply = rest[:end.start() if end else None].strip()
     else:
-        reply = (quote.group(1) if quote else text).strip()
-    return (quote.group(1).strip() if quote else None), reply
+        reply = "\n".join(quotes) if quotes else text.strip()
+    return quotes, reply
 
 
 def quote_text(line: str) -> str:
@@ -256,20 +256,45 @@ def quote_text(line: str) -> str:
     return CITE.sub("", line).strip().strip(_QUOTE_MARKS).strip()
 
 
-def locate_quote(quote: str, hits: list[Hit], min_run: int = 3) -> tuple[int, float]:
+def locate_quote(quote: str, hits: list[Hit], min_run: int = 3,
+                 prefer: list[int] = ()) -> tuple[int, float]:
     """(1-based number of the source that covers most of `quote`, the share it covers); (0, 0.0)
     for an empty quote. Covered means: in verbatim runs of at least `min_run` characters, in the
     source's order, so a quote that strings together a list's items from one sentence counts,
     while a made-up sentence built around a real phrase does not. Spaces, width and quotation
-    marks are ignored."""
+    marks are ignored. On a tie the `prefer`red sources (the ones the model named) win."""
     q = _plain(quote)
     best = (0, 0.0)
     if not q:
         return best
-    for n, hit in enumerate(hits, 1):
+    numbers = range(1, len(hits) + 1)
+    for n in [p for p in prefer if p in numbers] + [n for n in numbers if n not in prefer]:
+        hit = hits[n - 1]
         s = _plain(f"{hit.chunk.title}\n{hit.chunk.text}")
         blocks = difflib.SequenceMatcher(None, q, s, autojunk=False).get_matching_blocks()
         share = sum(b.size for b in blocks if b.size >= min(min_run, len(q))) / len(q)
         if share > best[1]:
             best = (n, share)
     return best
+
+
+def repair_copying(answer: str, sources: list[str], context: int = 3) -> str:
+    """The answer with Chinese characters a small model mis-copied from its sources put right
+    ("戋卫东" for "戎卫东"). A character is mis-copied when no source has it at all, and its
+    neighbours in the answer (up to `context` Chinese characters on each side, at least 2 in all)
+    occur in the sources around one single other character, which replaces it. A character the
+    sources use elsewhere is a choice of words, not a copying slip: "五级甲等" stays as written
+    even though the sources say 四级甲等 and 五级乙等. Latin text and numbers are not touched."""
+    text = "\n".join(sources)
+    chars = list(answer)
+    for i, char in enumerate(chars):
+        if not CJK.match(char) or char in text:
+            continue
+        left = re.search(r"[\u3400-\u9fff]{0,%d}$" % context, "".join(chars[:i])).group()
+        right = re.match(r"[\u3400-\u9fff]{0,%d}" % context, answer[i + 1:]).group()
+        if len(left) + len(right) < 2:
+            continue
+        found = set(re.findall(re.escape(left) + f"({CJK.pattern})" + re.escape(right), text))
+        if len(found) == 1:
+            chars[i] = found.pop()
+    return "".join(chars)

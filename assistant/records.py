@@ -124,7 +124,7 @@ class Answer:
     fallback: bool = False  # True when the text is the extractive fallback, not the LLM's
     notice: str | None = None  # shown to the user, e.g. "LLM endpoint unreachable: extractive answer"
     flags: list[str] = field(default_factory=list)  # citation-check findings
-    quote: str = ""  # the source sentence the model quoted as its evidence, with its [n]
+    quote: str = ""  # the source sentences the model quoted as its evidence, one per line, with [n]
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 

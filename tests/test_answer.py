@@ -215,6 +215,30 @@ def test_quote_and_answer_shown_with_the_source_the_quote_is_in(scripted_endpoin
     assert not answer.refused and answer.to_dict()["quote"] == answer.quote
 
 
+def test_two_quotes_cite_both_sources_and_a_wrong_number_is_corrected(scripted_endpoint) -> None:
+    url = scripted_endpoint("Quote: “本次世界献血者日全国主会场活动设在湖北武汉。” [1]\n"
+                            "Quote: “卢宥茂一行11人到访福建省卫生健康委员会” [3]\n"  # it is in source 2
+                            "Answer: 武汉；卢宥茂一行11人 [1][3]")
+    answer = answerer(url).ask("这两篇报道分别提到了哪个城市和多少人？")
+    assert answer.text == "武汉；卢宥茂一行11人 [1][2]"
+    assert [c.title for c in answer.citations] == [PASSAGES[0][0], PASSAGES[1][0]]
+    assert answer.quote.splitlines() == ["“本次世界献血者日全国主会场活动设在湖北武汉。” [1]",
+                                         "“卢宥茂一行11人到访福建省卫生健康委员会” [2]"]
+
+
+def test_one_made_up_quote_among_real_ones_withholds_the_answer(scripted_endpoint) -> None:
+    url = scripted_endpoint("Quote: “主会场活动设在湖北武汉。” [1]\n"
+                            "Quote: “福州大学附属省立医院的院长是郭立新。” [3]\nAnswer: 郭立新 [3]")
+    answer = answerer(url).ask("福州大学附属省立医院的院长是谁？")
+    assert answer.refused and "is not in the sources" in answer.flags[0]
+
+
+def test_mis_copied_name_is_put_right_from_the_cited_source(scripted_endpoint) -> None:
+    url = scripted_endpoint("Quote: “香港特别行政区医务卫生局局长卢宥茂一行11人” [2]\nAnswer: 卢宥戊 [2]")
+    answer = answerer(url).ask("香港医务卫生局局长是谁？")
+    assert answer.text == "卢宥茂 [1]" and not answer.refused
+
+
 def test_answer_whose_quote_is_in_no_source_is_withheld(scripted_endpoint) -> None:
     url = scripted_endpoint("Quote: “福州大学附属省立医院的院长是郭立新。” [3]\nAnswer: 郭立新 [3]")
     answer = answerer(url).ask("福州大学附属省立医院的院长是谁？")
