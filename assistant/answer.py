@@ -209,9 +209,9 @@ class Answerer:
         reply = CITE.sub(lambda m: "".join(f"[{renumber.get(n, n)}]"
                                            for n in cited_numbers(m.group(0))), reply)
         cited = [n for n in cited_numbers(reply) if 1 <= n <= len(hits)]
-        if missing_sources := [n for n in located.values() if n not in cited]:
-            reply = reply.rstrip() + " " + "".join(f"[{n}]" for n in dict.fromkeys(missing_sources))
-            cited += list(dict.fromkeys(missing_sources))
+        if uncited := list(dict.fromkeys(n for n in located.values() if n not in cited)):
+            reply = reply.rstrip() + " " + "".join(f"[{n}]" for n in uncited)
+            cited += uncited
         reply = repair_copying(reply, [hits[n - 1].chunk.text for n in cited])
         if missing := ungrounded_numbers(reply, question, hits):  # a small model's invented figure
             return withheld(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} in none "

@@ -4,8 +4,9 @@ In:  the question, the retrieved Hits, the model's text (whole or streamed in de
 Out: the language to answer in, the numbered sources block for the prompt, `[n]` citations mapped
      back to sources and renumbered in order of first use (bad numbers dropped and flagged), the
      refusal wording, the reply split into its Quote and Answer lines, the source a quote really
-     comes from (and how much of it does), characters mis-copied from a source put right, the numbers of an answer that no source contains, and
-     an extractive answer (best-matching source sentences) for when the LLM fails.
+     comes from (and how much of it does), characters mis-copied from a source put right, the
+     numbers of an answer that no source contains, and an extractive answer (best-matching
+     source sentences) for when the LLM fails.
 Not handled here: calling the model or the retriever (answer.py, chain.py).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from .records import Citation, Hit
 
@@ -257,7 +259,7 @@ def quote_text(line: str) -> str:
 
 
 def locate_quote(quote: str, hits: list[Hit], min_run: int = 3,
-                 prefer: list[int] = ()) -> tuple[int, float]:
+                 prefer: Sequence[int] = ()) -> tuple[int, float]:
     """(1-based number of the source that covers most of `quote`, the share it covers); (0, 0.0)
     for an empty quote. Covered means: in verbatim runs of at least `min_run` characters, in the
     source's order, so a quote that strings together a list's items from one sentence counts,
