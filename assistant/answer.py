@@ -12,7 +12,8 @@ sources the quotes are in -> on any endpoint failure, or a reply with no words, 
 with a notice.
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer).
-Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules (citations.py).
+Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules
+(citations.py), reading the reply's quotes (quotes.py).
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ import time
 from collections.abc import Iterator, Sequence
 
 from . import chain
-from .citations import (CITE, LANGUAGE_NAME, MIN_QUOTE_SHARE, REFUSAL, CitationMapper, best_source,
-                        cited_numbers, extractive_answer, format_sources, is_refusal,
-                        lacks_asked_number, language, locate_quote, may_become_refusal, quote_text,
-                        repair_copying, says_absent, split_reply, ungrounded_numbers)
+from .citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, cited_numbers,
+                        extractive_answer, format_sources, is_refusal, lacks_asked_number, language,
+                        may_become_refusal, says_absent, ungrounded_numbers)
 from .config import Settings
 from .errors import EndpointError, ModelError, QuestionError
 from .llm import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint
+from .quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text, repair_copying,
+                     split_reply)
 from .records import Answer, Hit
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")

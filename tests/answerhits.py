@@ -1,4 +1,4 @@
-"""Hand-built retrieval hits from the sample page, shared by test_answer.py and test_citations.py."""
+"""Hand-built retrieval hits from the sample page, shared by test_answer.py, test_citations.py and test_quotes.py."""
 
 from __future__ import annotations
 

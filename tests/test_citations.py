@@ -1,8 +1,8 @@
 """The text rules around an answer (assistant/citations.py): pure functions, no model, no index.
 
-Source numbering and fencing, [n] renumbering, the Quote/Answer reply form, locating a quote in
-the sources, numbers no source contains, how-many answers, the extractive fallback. The Answerer
-that applies them is tested in test_answer.py.
+Source numbering and fencing, [n] renumbering, numbers no source contains, how-many answers, the
+extractive fallback. The reply's quotes are tested in test_quotes.py, the Answerer that applies
+both in test_answer.py.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 import pytest
 
 from answerhits import PASSAGES, make_hits
-from assistant.citations import (MIN_QUOTE_SHARE, CitationMapper, extractive_answer, format_sources,
-                                 lacks_asked_number, language, locate_quote, may_become_refusal,
-                                 quote_text, repair_copying, split_reply,
+from assistant.citations import (CitationMapper, extractive_answer, format_sources,
+                                 lacks_asked_number, language, may_become_refusal,
                                  ungrounded_numbers)
 
 
@@ -81,57 +80,6 @@ def test_unit_words_ground_converted_figures() -> None:
     hits[0].chunk.text += "投入资金8.83亿元。"
     assert ungrounded_numbers("883 million yuan [1], 8.83亿元", "", hits) == []
     assert ungrounded_numbers("the 2025 slogan", "What was the 2025 slogan?", hits) == []  # asked
-
-
-@pytest.mark.parametrize("reply, quotes, answer", [
-    ("Quote: “一行11人” [2]\nAnswer: 11 people. [2]", ["“一行11人” [2]"], "11 people. [2]"),
-    ("**Quote:** 一行11人 [2]\n\n答案：11人 [2]", ["一行11人 [2]"], "11人 [2]"),
-    ("Quote: “一行11人” [2]", ["“一行11人” [2]"], "“一行11人” [2]"),  # the quote is the answer
-    ("11 people [2].", [], "11 people [2]."),                        # the form ignored
-])
-def test_reply_split_into_quote_and_answer(reply: str, quotes: list[str], answer: str) -> None:
-    assert split_reply(reply) == (quotes, answer)
-    assert all(quote_text(q) == "一行11人" for q in quotes)
-
-
-def test_reply_with_a_quote_from_each_of_two_sources() -> None:
-    reply = ("Quote: “主会场活动设在湖北武汉。” [1]\nQuote: “一行11人” [2]\n"
-             "Answer: 武汉; 11人 [1][2]\nQuote: “echoed after the answer” [3]")
-    assert split_reply(reply) == (["“主会场活动设在湖北武汉。” [1]", "“一行11人” [2]"], "武汉; 11人 [1][2]")
-
-
-def test_quote_located_in_its_source_and_made_up_quote_is_not() -> None:
-    source, share = locate_quote("香港特别行政区医务卫生局局长卢宥茂一行11人到访福建省卫生健康委员会。", make_hits())
-    assert (source, share) == (2, 1.0)
-    _, share = locate_quote("香港特别行政区医务卫生局局长卢宥茂一行共有30名队员。", make_hits())
-    assert share < MIN_QUOTE_SHARE  # the first half is real, the rest invented
-
-
-def test_tie_between_sources_goes_to_the_one_the_model_named() -> None:
-    hits = make_hits()
-    hits[2].chunk.text = hits[1].chunk.text  # overlapping chunks hold the same sentence
-    assert locate_quote("卢宥茂一行11人", hits) == (2, 1.0)
-    assert locate_quote("卢宥茂一行11人", hits, prefer=[3]) == (3, 1.0)
-
-
-@pytest.mark.parametrize("answer, fixed", [
-    ("戋卫东 [1]", "戎卫东 [1]"),                        # a rare character mis-copied
-    ("The counsellor was 戋卫东.", "The counsellor was 戎卫东."),
-    ("戎卫东 [1]", "戎卫东 [1]"),                        # copied right: untouched
-    ("东 [1]", "东 [1]"),                                # too little context to judge
-    ("五级甲等", "五级甲等"),                            # characters the sources use: a claim, untouched
-    ("戋卫东、戋卫西", "戎卫东、戋卫西"),                 # 戋卫西 matches nothing: untouched
-    ("签署了合作协议", "签署了合作协议"),                 # a paraphrase, not a near copy
-])
-def test_mis_copied_characters_put_right_from_the_source(answer: str, fixed: str) -> None:
-    sources = ["戎卫东 参赞中国驻塞内加尔大使馆经商处。签署了《麻醉学科协作协议书》。",
-               "三家医院通过五级乙等测评，十一家单位通过四级甲等测评。"]
-    assert repair_copying(answer, sources) == fixed
-
-
-def test_mangled_markers_repaired_and_echoed_sources_cut_off() -> None:
-    reply = "Quote: “一行11人” [<source>2]]\nAnswer: 11人 [<2>]\n[1] 4部委联合开展\n<source>\n2026年6月14日"
-    assert split_reply(reply) == (["“一行11人” [2]"], "11人 [2]")
 
 
 @pytest.mark.parametrize("answer, question, lacks", [
