@@ -115,8 +115,8 @@ def repair_copying(answer: str, sources: list[str], context: int = 3) -> str:
     for i, char in enumerate(chars):
         if not CJK.match(char) or char in text:
             continue
-        left = re.search(r"[\u3400-\u9fff]{0,%d}$" % context, "".join(chars[:i])).group()
-        right = re.match(r"[\u3400-\u9fff]{0,%d}" % context, answer[i + 1:]).group()
+        left = re.search(f"{CJK.pattern}{{0,{context}}}$", "".join(chars[:i])).group()
+        right = re.match(f"{CJK.pattern}{{0,{context}}}", answer[i + 1:]).group()
         if len(left) + len(right) < 2:
             continue
         found = set(re.findall(re.escape(left) + f"({CJK.pattern})" + re.escape(right), text))
