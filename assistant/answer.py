@@ -194,7 +194,6 @@ class Answerer:
 
         if says_absent(reply):
             return withheld("it says the sources do not answer")
-        cited = [n for n in cited_numbers(reply) if 1 <= n <= len(hits)]
         quote_is_answer = bool(quotes) and reply == "\n".join(quotes)  # a reply of Quote lines only
         located: dict[str, int] = {}  # quoted words -> the source they are in
         renumber: dict[int, int] = {}  # a quote's [n] -> the source it really is in

@@ -48,6 +48,12 @@ def format_sources(hits: list[Hit]) -> str:
     return "\n".join(blocks)
 
 
+def cited_numbers(text: str) -> list[int]:
+    """The source numbers a text cites, in order, each once: "[2] … [1, 2]" -> [2, 1]."""
+    found = (int(n) for m in CITE.finditer(text) for n in re.split(r"[,，、\s]+", m.group(1).strip()))
+    return list(dict.fromkeys(found))
+
+
 class CitationMapper:
     """Rewrites `[n]` in (streamed) model text: valid sources renumbered 1, 2… in order of first
     citation, invalid ones dropped and flagged. feed() holds back an unfinished "[1" until it closes."""
@@ -71,7 +77,7 @@ class CitationMapper:
 
     def _renumber(self, match: re.Match) -> str:
         out = []
-        for num in (int(x) for x in re.split(r"[,，、\s]+", match.group(1).strip())):
+        for num in cited_numbers(match.group(0)):
             if not 1 <= num <= self.n_sources:
                 self.flags.append(f"dropped citation [{num}]: there is no source {num}")
                 continue
@@ -183,9 +189,3 @@ def extractive_answer(question: str, hits: list[Hit], max_sentences: int = 2,
             used.append(rank)
         lines.append(f"“{sentence}” [{used.index(rank) + 1}]")
     return "\n".join(lines), [Citation.of(hits[r].chunk) for r in used]
-
-
-def cited_numbers(text: str) -> list[int]:
-    """The source numbers a text cites, in order, each once: "[2] … [1, 2]" -> [2, 1]."""
-    found = (int(n) for m in CITE.finditer(text) for n in re.split(r"[,，、\s]+", m.group(1).strip()))
-    return list(dict.fromkeys(found))
