@@ -8,8 +8,8 @@ model when nothing is relevant enough or the question names a year no passage me
 the LLM's reply (the source sentences it relies on, quoted, then the answer) with [n] citations
 renumbered as they stream -> withhold (refuse, saying why) an answer that says the sources lack
 it, whose quote is in no source, or that states a number its sources lack -> otherwise cite the
-sources the quotes are in -> on any endpoint failure, or a reply with no words, an extractive answer
-with a notice.
+sources the quotes are in (an answer that only repeats the question gives way to its quotes) -> on
+any endpoint failure, or a reply with no words, an extractive answer with a notice.
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer).
 Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules
@@ -26,9 +26,10 @@ import time
 from collections.abc import Iterator, Sequence
 
 from . import chain
-from .citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, cited_numbers,
-                        extractive_answer, format_sources, is_refusal, lacks_asked_number, language,
-                        may_become_refusal, says_absent, ungrounded_numbers)
+from .citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, adds_nothing,
+                        cited_numbers, extractive_answer, format_sources, is_refusal,
+                        lacks_asked_number, language, may_become_refusal, says_absent,
+                        ungrounded_numbers)
 from .config import Settings
 from .errors import EndpointError, ModelError, QuestionError
 from .llm import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint
@@ -187,7 +188,9 @@ class Answerer:
         when the answer states a number that neither the sources nor the question contain, or
         when a how-many question gets no number of the answer's own. Otherwise the answer cites
         the sources its quotes were found in (a misnumbered quote's [n] is corrected), characters
-        it mis-copied from them are put right, and the citations are numbered from [1]."""
+        it mis-copied from them are put right, and the citations are numbered from [1]. An answer
+        that only repeats the question ("Xinjiang and Tibet" for "which two regions, one in
+        Xinjiang and one in Tibet") is replaced by its quotes."""
         def withheld(reason: str) -> Answer:
             return Answer(question, REFUSAL[lang], [], refused=True,
                           flags=[f"withheld the model's answer “{reply[:200]}”: {reason}"])
@@ -209,6 +212,11 @@ class Answerer:
                 renumber.setdefault(claimed[0], source)
         reply = CITE.sub(lambda m: "".join(f"[{renumber.get(n, n)}]"
                                            for n in cited_numbers(m.group(0))), reply)
+        flags = []
+        if located and not quote_is_answer and adds_nothing(reply, question):
+            reply, quote_is_answer = "\n".join(f"“{w}” [{n}]" for w, n in located.items()), True
+            flags.append("the model's answer only repeated the question: its quoted sentences "
+                         "are shown as the answer")
         cited = [n for n in cited_numbers(reply) if 1 <= n <= len(hits)]
         if uncited := list(dict.fromkeys(n for n in located.values() if n not in cited)):
             reply = reply.rstrip() + " " + "".join(f"[{n}]" for n in uncited)
@@ -219,7 +227,6 @@ class Answerer:
                             "of its sources")
         if lacks_asked_number(reply, question):
             return withheld("the question asks how many, and the answer gives no number")
-        flags = []
         if not cited:  # uncited: attach the source the answer's words come from, and say so
             source = best_source(reply, hits)
             if source is None:

@@ -261,3 +261,11 @@ def test_empty_quote_line_is_judged_as_a_plain_answer(scripted_endpoint) -> None
     answer = answerer(scripted_endpoint("Quote: [2]\nAnswer: 一行11人 [2]")).ask("他们一行共有多少人？")
     assert not answer.refused and answer.text == "一行11人 [1]" and answer.quote == ""
     assert answer.citations[0].title == PASSAGES[1][0]
+
+
+def test_answer_that_only_repeats_the_question_is_replaced_by_its_quote(scripted_endpoint) -> None:
+    url = scripted_endpoint("Quote: “本次世界献血者日全国主会场活动设在湖北武汉。” [1]\n"
+                            "Answer: The main event of World Blood Donor Day was held in the city. [1]")
+    answer = answerer(url).ask("In which city was the main event of World Blood Donor Day held?")
+    assert answer.text == "“本次世界献血者日全国主会场活动设在湖北武汉。” [1]" and not answer.refused
+    assert answer.quote == "" and "only repeated the question" in answer.flags[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from answerhits import PASSAGES, make_hits
-from assistant.citations import (CitationMapper, extractive_answer, format_sources,
+from assistant.citations import (CitationMapper, adds_nothing, extractive_answer, format_sources,
                                  lacks_asked_number, language, may_become_refusal,
                                  ungrounded_numbers)
 
@@ -90,3 +90,18 @@ def test_unit_words_ground_converted_figures() -> None:
 ])
 def test_how_many_answer_must_give_a_number_of_its_own(answer, question, lacks) -> None:
     assert lacks_asked_number(answer, question) is lacks
+
+
+@pytest.mark.parametrize("answer, question, repeats", [
+    ("Xinjiang and Tibet [1][2]",
+     "Which two regions receive Fujian's paired medical assistance, one in Xinjiang and one in Tibet?", True),
+    ("The two hospitals jointly held the conference in Changji.",
+     "Which two hospitals jointly held the conference in Changji?", True),
+    ("福建省卫健委 [1]", "福建省卫健委做了什么？", True),
+    ("第20批 [1]", "报道中提到的援塞内加尔中国医疗队是第几批？", False),         # a number of its own
+    ("湖北武汉 [1]", "Where was the main event held?", False),
+    ("Fuzhou University Hospital and Changji Hospital", "Which two hospitals held it?", False),
+    ("[1]", "Which two hospitals held it?", False),                            # no words at all
+])
+def test_answer_that_only_repeats_the_question_adds_nothing(answer, question, repeats) -> None:
+    assert adds_nothing(answer, question) is repeats
