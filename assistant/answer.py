@@ -7,9 +7,11 @@ Steps: check the question -> condense it with the history -> retrieve -> refuse 
 model when nothing is relevant enough or the question names a year no passage mentions -> stream
 the LLM's reply (the source sentences it relies on, quoted, then the answer) with [n] citations
 renumbered as they stream -> withhold (refuse, saying why) an answer that says the sources lack
-it, whose quote is in no source, or that states a number its sources lack -> otherwise cite the
-sources the quotes are in (an answer that only repeats the question gives way to its quotes) -> on
-any endpoint failure, or a reply with no words, an extractive answer with a notice.
+it, whose quote is in no source, or that states a number its sources lack -> ask the model again,
+in a short fresh request that shows only the quoted sentences, whether they answer the question,
+and withhold on a No -> otherwise cite the sources the quotes are in (an answer that only repeats
+the question gives way to its quotes) -> on any endpoint failure, or a reply with no words, an
+extractive answer with a notice.
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer).
 Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules
@@ -23,7 +25,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from . import chain
 from .citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, adds_nothing,
@@ -159,7 +161,14 @@ class Answerer:
             yield self._fallback(question, hits, lang, "it gave source numbers but no answer",
                                  timings, t0)
             return
-        yield self._done(self._final(question, quotes, reply, hits, lang), timings, t0,
+        def confirm(sentences: list[str]) -> bool:
+            t = time.monotonic()
+            try:
+                return chain.answers_question(endpoint, self.settings, asked, sentences)
+            finally:
+                timings["check"] = round(time.monotonic() - t, 3)
+
+        yield self._done(self._final(question, quotes, reply, hits, lang, confirm), timings, t0,
                          endpoint.model)
 
     def _condense(self, question: str, history: list[tuple[str, str]],
@@ -180,17 +189,18 @@ class Answerer:
             return standalone, standalone
         return question, " ".join([q for q, _ in history[-2:]] + [question])
 
-    def _final(self, question: str, quotes: list[str], reply: str, hits: list[Hit],
-               lang: str) -> Answer:
+    def _final(self, question: str, quotes: list[str], reply: str, hits: list[Hit], lang: str,
+               confirm: Callable[[list[str]], bool] | None = None) -> Answer:
         """The checked answer from the model's reply (`quotes` are its Quote lines).
         Withheld, i.e. refused with the reason flagged, when the model says in its own words that
         the sources lack the answer, when a quote is not in any source (a made-up "sentence"),
-        when the answer states a number that neither the sources nor the question contain, or
-        when a how-many question gets no number of the answer's own. Otherwise the answer cites
-        the sources its quotes were found in (a misnumbered quote's [n] is corrected), characters
-        it mis-copied from them are put right, and the citations are numbered from [1]. An answer
-        that only repeats the question ("Xinjiang and Tibet" for "which two regions, one in
-        Xinjiang and one in Tibet") is replaced by its quotes."""
+        when the answer states a number that neither the sources nor the question contain, when a
+        how-many question gets no number of the answer's own, or when `confirm` (the model asked
+        again, shown only the quotes) says the quotes do not answer the question. Otherwise the
+        answer cites the sources its quotes were found in (a misnumbered quote's [n] is
+        corrected), characters it mis-copied from them are put right, and the citations are
+        numbered from [1]. An answer that only repeats the question ("Xinjiang and Tibet" for
+        "which two regions, one in Xinjiang and one in Tibet") is replaced by its quotes."""
         def withheld(reason: str) -> Answer:
             return Answer(question, REFUSAL[lang], [], refused=True,
                           flags=[f"withheld the model's answer “{reply[:200]}”: {reason}"])
@@ -227,6 +237,13 @@ class Answerer:
                             "of its sources")
         if lacks_asked_number(reply, question):
             return withheld("the question asks how many, and the answer gives no number")
+        if confirm and located:
+            try:
+                if not confirm(list(located)):
+                    return withheld("shown only its quotes, the model said they do not answer "
+                                    "the question")
+            except (EndpointError, ModelError) as e:
+                flags.append(f"not checked whether the quotes answer the question ({e})")
         if not cited:  # uncited: attach the source the answer's words come from, and say so
             source = best_source(reply, hits)
             if source is None:

@@ -1,7 +1,8 @@
 """The LangChain adapter (the only module that imports LangChain): prompt | ChatOpenAI | text.
 
 In:  an llm.Endpoint, Settings, the question, chat history and the numbered sources block.
-Out: `condense()` -> a standalone search question; `stream_answer()` -> text deltas.
+Out: `condense()` -> a standalone search question; `stream_answer()` -> text deltas;
+     `answers_question()` -> whether the model, shown only some sentences, says they answer it.
 Every failure of the endpoint (unreachable, timeout, HTTP error, malformed or empty reply, reply
 cut off) is raised as errors.EndpointError so the caller can fall back; nothing else leaks out.
 Not handled here: retrieval, refusal, citation checking or fallback answers (answer.py).
@@ -9,6 +10,7 @@ Not handled here: retrieval, refusal, citation checking or fallback answers (ans
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -23,6 +25,7 @@ from .config import PROMPTS_DIR, Settings
 from .errors import EndpointError
 from .llm import Endpoint
 
+_NO = re.compile(r"\s*(?:no\b|不|否)", re.I)
 # what a broken or foreign endpoint can throw at us while we read its reply
 ENDPOINT_FAILURES = (openai.OpenAIError, httpx.HTTPError, ValueError, KeyError, TypeError,
                      AttributeError)
@@ -33,9 +36,10 @@ def prompt_text(name: str) -> str:
     return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8").strip()
 
 
-def chat_model(endpoint: Endpoint, settings: Settings, max_tokens: int | None = None) -> ChatOpenAI:
+def chat_model(endpoint: Endpoint, settings: Settings, max_tokens: int | None = None,
+               temperature: float | None = None) -> ChatOpenAI:
     return ChatOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key, model=endpoint.model,
-                      temperature=settings.llm_temperature,
+                      temperature=settings.llm_temperature if temperature is None else temperature,
                       max_tokens=max_tokens or settings.llm_max_tokens,
                       timeout=settings.llm_timeout, max_retries=0, streaming=True)
 
@@ -89,3 +93,14 @@ def condense(endpoint: Endpoint, settings: Settings, question: str,
     inputs = {"history": turns, "question": question}
     text = "".join(_stream(chain, inputs, endpoint, time.monotonic() + settings.llm_timeout))
     return text.strip().splitlines()[0].strip() if text.strip() else question
+
+
+def answers_question(endpoint: Endpoint, settings: Settings, question: str,
+                     sentences: Sequence[str]) -> bool:
+    """Ask the model, in a fresh conversation and without its earlier answer, whether `sentences`
+    alone answer `question`; False only for a plain "No" (a reply that is neither counts as yes)."""
+    prompt = ChatPromptTemplate.from_messages([("human", prompt_text("check"))])
+    chain = prompt | chat_model(endpoint, settings, max_tokens=3, temperature=0.0) | StrOutputParser()
+    inputs = {"question": question, "sentences": "\n".join(f"- {s}" for s in sentences)}
+    text = "".join(_stream(chain, inputs, endpoint, time.monotonic() + settings.llm_timeout))
+    return _NO.match(text) is None

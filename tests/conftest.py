@@ -99,10 +99,13 @@ def hanging_endpoint():
     sock.close()
 
 
-def _serve(reply: bytes, content_type: str, length: int | None = None, status: int = 200):
-    """A loopback HTTP server: GET is healthy, every POST gets `reply` with `status`; the POSTs
-    are kept in server.requests as (path, headers, body bytes)."""
+def _serve(reply: bytes | list[bytes], content_type: str, length: int | None = None,
+           status: int = 200):
+    """A loopback HTTP server: GET is healthy, every POST gets `reply` with `status` (from a list
+    of replies, the n-th POST gets the n-th, the last one repeating); the POSTs are kept in
+    server.requests as (path, headers, body bytes)."""
     requests: list[tuple[str, dict[str, str], bytes]] = []
+    replies = reply if isinstance(reply, list) else [reply]
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # /health, /v1/models: healthy
@@ -111,7 +114,7 @@ def _serve(reply: bytes, content_type: str, length: int | None = None, status: i
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             requests.append((self.path, dict(self.headers), body))
-            self._send(reply, content_type, length, status)
+            self._send(replies[min(len(requests), len(replies)) - 1], content_type, length, status)
 
         def _send(self, body: bytes, ctype: str, length: int | None = None,
                   code: int = 200) -> None:
@@ -141,21 +144,25 @@ def garbage_endpoint():
 @pytest.fixture
 def scripted_endpoint():
     """STAND-IN for a model whose reply we choose: scripted_endpoint(text) -> base URL of a loopback
-    OpenAI-compatible server streaming `text` (in 3-character chunks) for every chat completion.
+    OpenAI-compatible server streaming `text` (in 3-character chunks) for every chat completion;
+    scripted_endpoint(text, then) streams `then` for the second and later ones (the answer check).
     scripted_endpoint(text, cut=True) drops the connection halfway through the stream.
     scripted_endpoint.requests(url) lists the chat requests that URL received (path, headers, body)."""
     servers = []
 
-    def make(text: str, cut: bool = False) -> str:
+    def stream(text: str) -> bytes:
         events = [{"choices": [{"index": 0, "delta": {"content": text[i:i + 3]}}]}
                   for i in range(0, len(text), 3)]
         events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-        body = "".join(f"data: {_json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-        data = body.encode()
+        return ("".join(f"data: {_json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n").encode()
+
+    def make(text: str, then: str | None = None, cut: bool = False) -> str:
+        data = stream(text)
         if cut:  # promise the whole body, send half of it, close the connection
             servers.append(_serve(data[:len(data) // 2], "text/event-stream", len(data)))
         else:
-            servers.append(_serve(data, "text/event-stream"))
+            replies = [data] if then is None else [data, stream(then)]
+            servers.append(_serve(replies, "text/event-stream"))
         return f"http://127.0.0.1:{servers[-1].server_address[1]}/v1"
 
     def requests(url: str) -> list[tuple[str, dict[str, str], bytes]]:

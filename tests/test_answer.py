@@ -269,3 +269,31 @@ def test_answer_that_only_repeats_the_question_is_replaced_by_its_quote(scripted
     answer = answerer(url).ask("In which city was the main event of World Blood Donor Day held?")
     assert answer.text == "“本次世界献血者日全国主会场活动设在湖北武汉。” [1]" and not answer.refused
     assert answer.quote == "" and "only repeated the question" in answer.flags[0]
+
+
+# ---- the check that the quotes answer the question (a second, short request) ----------------
+
+QUOTED_WUHAN = "Quote: “本次世界献血者日全国主会场活动设在湖北武汉。” [1]\nAnswer: Wuhan [1]"
+
+
+def test_quotes_the_model_says_do_not_answer_withhold_the_answer(scripted_endpoint) -> None:
+    url = scripted_endpoint(QUOTED_WUHAN, "No")
+    answer = answerer(url).ask("Where will next year's World Blood Donor Day event be held?")
+    assert answer.refused and "do not answer the question" in answer.flags[0]
+    (_, _, asked), (_, _, check) = scripted_endpoint.requests(url)
+    check = json.loads(check)
+    assert check["temperature"] == 0 and check["max_completion_tokens"] <= 3
+    prompt = check["messages"][-1]["content"]
+    assert "- 本次世界献血者日全国主会场活动设在湖北武汉。" in prompt and "<source>" not in prompt
+    assert "Where will next year's World Blood Donor Day event be held?" in prompt
+
+
+def test_quotes_the_model_confirms_keep_the_answer(scripted_endpoint) -> None:
+    answer = answerer(scripted_endpoint(QUOTED_WUHAN, "Yes.")).ask("Where was the main event held?")
+    assert answer.text == "Wuhan [1]" and not answer.refused and "check" in answer.timings
+
+
+def test_check_that_fails_keeps_the_answer_and_says_it_was_not_checked(scripted_endpoint) -> None:
+    answer = answerer(scripted_endpoint(QUOTED_WUHAN, "")).ask("Where was the main event held?")
+    assert answer.text == "Wuhan [1]" and not answer.refused
+    assert "not checked whether the quotes answer the question" in answer.flags[0]

@@ -62,3 +62,27 @@ def test_stream_cut_off_mid_answer_is_an_endpoint_error(scripted_endpoint) -> No
         for delta in chain.stream_answer(Endpoint(url, "m"), _settings(), "q", SOURCES, "English"):
             deltas.append(delta)
     assert deltas  # part of the answer had arrived
+
+
+def test_answer_check_gets_a_yes_or_no_from_a_real_server(llama_server: str) -> None:
+    said = chain.answers_question(Endpoint(llama_server, "smollm2"), _settings(),
+                                  "When is World Blood Donor Day?", ["2026年6月14日是第23个世界献血者日。"])
+    assert isinstance(said, bool)  # SmolLM2's judgement is noise: only the plumbing is checked here
+
+
+@pytest.mark.parametrize("reply, answers", [("No", False), ("no.", False), ("不能", False),
+                                            ("Yes", True), ("Not sure, maybe", True)])
+def test_answer_check_is_no_only_for_a_plain_no(scripted_endpoint, reply: str, answers: bool) -> None:
+    url = scripted_endpoint(reply)
+    assert chain.answers_question(Endpoint(url, "m"), _settings(), "q", ["s"]) is answers
+
+
+@pytest.mark.slow
+def test_default_qwen_says_whether_a_sentence_answers_the_question() -> None:
+    from assistant.llm import local_server
+    sentence = ["2026年6月14日是第23个世界献血者日，本次世界献血者日全国主会场活动设在湖北武汉。"]
+    with local_server(Settings()) as server:
+        endpoint = Endpoint(server.base_url, "qwen")
+        assert chain.answers_question(endpoint, Settings(), "Where was the main event held?", sentence)
+        assert not chain.answers_question(endpoint, Settings(), "Who won the football World Cup in 2022?",
+                                          sentence)
