@@ -58,8 +58,9 @@ _ANSWER_END = re.compile(r"^[^\n]*\n[ \t]*<\s*/?\s*source|<\s*/?\s*source|" + _Q
 
 def split_reply(text: str) -> tuple[list[str], str]:
     """(the Quote lines, the answer) of a reply in the prompt's form, with mangled citation markers
-    repaired. A reply without a Quote line is all answer; one without an Answer line answers with
-    its quotes. The answer ends where the model starts echoing a source or quoting again."""
+    repaired. A reply without a Quote line is all answer; one without an Answer line, or whose
+    Answer line holds no words ("Answer: [1]"), answers with its quotes. The answer ends where the
+    model starts echoing a source or quoting again."""
     text = _MANGLED_CITE.sub(lambda m: f"[{m.group(1)}]", text)
     answer = _ANSWER_LINE.search(text)
     quotes = [m.group(1).strip() for m in _QUOTE_LINE.finditer(text)
@@ -68,6 +69,8 @@ def split_reply(text: str) -> tuple[list[str], str]:
         rest = text[answer.end():]
         end = _ANSWER_END.search(rest)
         reply = rest[:end.start() if end else None].strip()
+        if quotes and not re.search(r"\w", CITE.sub("", reply)):
+            reply = "\n".join(quotes)
     else:
         reply = "\n".join(quotes) if quotes else text.strip()
     return quotes, reply

@@ -53,6 +53,14 @@ def test_reply_of_source_numbers_only_gets_the_extractive_answer(scripted_endpoi
     assert answer.citations and answer.citations[0].title == PASSAGES[0][0]
 
 
+def test_quote_with_an_empty_answer_line_is_the_answer_not_the_fallback(scripted_endpoint) -> None:
+    url = scripted_endpoint("Quote: “本次世界献血者日全国主会场活动设在湖北武汉。” [1]\nAnswer: [1]", "Yes")
+    answer = answerer(url).ask("2026年世界献血者日全国主会场设在哪里？")
+    assert not answer.fallback and not answer.refused
+    assert answer.text == "“本次世界献血者日全国主会场活动设在湖北武汉。” [1]"
+    assert answer.citations[0].title == PASSAGES[0][0]
+
+
 def test_a_year_no_source_mentions_is_named() -> None:
     assert absent_years("What was the slogan of World Blood Donor Day 2025?", make_hits()) == ["2025"]
     assert absent_years("2026年世界献血者日的口号？", make_hits()) == []

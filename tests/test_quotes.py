@@ -18,6 +18,7 @@ from assistant.quotes import (MIN_QUOTE_SHARE, locate_quote, quote_text, repair_
     ("Quote: “一行11人” [2]\nAnswer: 11 people. [2]", ["“一行11人” [2]"], "11 people. [2]"),
     ("**Quote:** 一行11人 [2]\n\n答案：11人 [2]", ["一行11人 [2]"], "11人 [2]"),
     ("Quote: “一行11人” [2]", ["“一行11人” [2]"], "“一行11人” [2]"),  # the quote is the answer
+    ("Quote: “一行11人” [2]\nAnswer: [2]", ["“一行11人” [2]"], "“一行11人” [2]"),  # so here too
     ("11 people [2].", [], "11 people [2]."),                        # the form ignored
 ])
 def test_reply_split_into_quote_and_answer(reply: str, quotes: list[str], answer: str) -> None:
