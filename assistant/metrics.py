@@ -163,7 +163,8 @@ GATES = [
     (r"retrieval/\w+/\w+/(recall@\d+|mrr|ndcg@10)", "higher", 0.05),
     # key facts of the 1.5B model (temperature 0.1) spread 0.717-0.783 over five full runs of one design
     (r"answers/all/key_fact_accuracy", "higher", 0.07),
-    (r"answers/all/(list_f1|citation_precision|citation_recall|faithfulness)", "higher", 0.05),
+    (r"answers/all/list_f1", "higher", 0.10),  # 10 list questions: one is 0.10
+    (r"answers/all/(citation_precision|citation_recall|faithfulness)", "higher", 0.05),
     (r"refusal/all/refusal_rate", "higher", 0.10),  # 13 unanswerable questions: one is 0.077
     (r"refusal/all/false_refusal_rate", "lower", 0.05),
 ]
