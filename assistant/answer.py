@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from . import chain
 from .citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, adds_nothing,
-                        cited_numbers, extractive_answer, format_sources, is_refusal,
+                        cited_numbers, extractive_answer, format_sources, has_words, is_refusal,
                         lacks_asked_number, language, may_become_refusal, says_absent,
                         ungrounded_numbers)
 from .config import Settings
@@ -157,7 +157,7 @@ class Answerer:
                              endpoint.model)
             return
         quotes, reply = split_reply(raw)
-        if not re.search(r"\w", CITE.sub("", reply)):  # e.g. "[1] [2] [3]"
+        if not has_words(reply):  # e.g. "[1] [2] [3]"
             yield self._fallback(question, hits, lang, "it gave source numbers but no answer",
                                  timings, t0)
             return

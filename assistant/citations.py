@@ -48,6 +48,11 @@ def format_sources(hits: list[Hit]) -> str:
     return "\n".join(blocks)
 
 
+def has_words(text: str) -> bool:
+    """Whether `text` says anything besides source numbers ("[1] [2]" does not)."""
+    return re.search(r"\w", CITE.sub("", text)) is not None
+
+
 def cited_numbers(text: str) -> list[int]:
     """The source numbers a text cites, in order, each once: "[2] … [1, 2]" -> [2, 1]."""
     found = (int(n) for m in CITE.finditer(text) for n in re.split(r"[,，、\s]+", m.group(1).strip()))

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from .citations import CITE, CJK, grams
+from .citations import CITE, CJK, grams, has_words
 from .records import Hit
 
 _QUOTE_MARKS = "“”\"'‘’「」『』<>"
@@ -69,7 +69,7 @@ def split_reply(text: str) -> tuple[list[str], str]:
         rest = text[answer.end():]
         end = _ANSWER_END.search(rest)
         reply = rest[:end.start() if end else None].strip()
-        if quotes and not re.search(r"\w", CITE.sub("", reply)):
+        if quotes and not has_words(reply):
             reply = "\n".join(quotes)
     else:
         reply = "\n".join(quotes) if quotes else text.strip()
