@@ -38,9 +38,11 @@ from .llm import Endpoint, LocalServer, is_healthy, local_server, remote_endpoin
 from .quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text, repair_copying,
                      split_reply)
 from .records import Answer, Hit
+from .reports import PART_NOTE, join_answers, report_groups
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
+NO_NUMBER = "the question asks how many, and the answer gives no number"
 NOTICE = {"en": "The language model is unavailable ({reason}); showing the best-matching "
                 "sentences from the sources instead.",
           "zh": "语言模型不可用（{reason}），以下为来源中最相关的原文句子。"}
@@ -135,32 +137,56 @@ class Answerer:
             yield self._done(Answer(question, REFUSAL[lang], [], refused=True, flags=flags),
                              timings, t0)
             return
-        t = time.monotonic()
-        mapper, raw, parts = CitationMapper(len(hits)), "", []
+        groups = report_groups(asked, hits)
+        earlier = [q for q, _ in history]
+        parts: list[Answer] = []
         try:
             endpoint = self.endpoint()
-            for delta in chain.stream_answer(endpoint, self.settings, asked, format_sources(hits),
-                                             LANGUAGE_NAME[lang], [q for q, _ in history]):
-                raw += delta
-                if not parts and may_become_refusal(raw):
-                    continue  # hold back what may be the refusal marker: never show it
-                out = mapper.feed(delta if parts else raw)
-                parts.append(out)
-                if out:
-                    yield out
+            for n, group in enumerate(groups):
+                if n:
+                    yield "\n"
+                several = len(groups) > 1
+                for out in self._reply(endpoint, question, asked, [hits[i] for i in group], lang,
+                                       earlier, timings, several):
+                    if isinstance(out, Answer):
+                        parts.append(out)
+                    else:
+                        yield out
         except (EndpointError, ModelError) as e:
             yield self._fallback(question, hits, lang, str(e), timings, t0)
             return
-        timings["generate"] = round(time.monotonic() - t, 3)
+        answer = parts[0] if len(parts) == 1 else join_answers(question, parts, lang)
+        if len(parts) > 1 and not answer.refused and lacks_asked_number(answer.text, asked):
+            answer = Answer(question, REFUSAL[lang], [], refused=True, flags=answer.flags + [
+                f"withheld “{answer.text[:200]}”: {NO_NUMBER}"])
+        yield self._done(answer, timings, t0, endpoint.model)
+
+    def _reply(self, endpoint: Endpoint, question: str, asked: str, hits: list[Hit], lang: str,
+               earlier: list[str], timings: dict[str, float],
+               part: bool = False) -> Iterator[str | Answer]:
+        """One model reply over `hits`: its text deltas ([n] renumbered as they stream), then its
+        checked Answer (_final). EndpointError/ModelError when the endpoint fails or the reply has
+        no words. A `part` is the reply about one of several reports (reports.py): the model is
+        told so, and the checks that need the whole answer are left to the caller."""
+        t = time.monotonic()
+        mapper, raw, shown = CitationMapper(len(hits)), "", []
+        for delta in chain.stream_answer(endpoint, self.settings, asked, format_sources(hits),
+                                         LANGUAGE_NAME[lang], earlier, PART_NOTE if part else ""):
+            raw += delta
+            if not shown and may_become_refusal(raw):
+                continue  # hold back what may be the refusal marker: never show it
+            out = mapper.feed(delta if shown else raw)
+            shown.append(out)
+            if out:
+                yield out
+        timings["generate"] = round(timings.get("generate", 0.0) + time.monotonic() - t, 3)
         if is_refusal(raw):
-            yield self._done(Answer(question, REFUSAL[lang], [], refused=True), timings, t0,
-                             endpoint.model)
+            yield Answer(question, REFUSAL[lang], [], refused=True)
             return
         quotes, reply = split_reply(raw)
         if not has_words(reply):  # e.g. "[1] [2] [3]"
-            yield self._fallback(question, hits, lang, "it gave source numbers but no answer",
-                                 timings, t0)
-            return
+            raise EndpointError("it gave source numbers but no answer")
+
         def confirm(sentences: list[str]) -> bool:
             t = time.monotonic()
             try:
@@ -168,8 +194,7 @@ class Answerer:
             finally:
                 timings["check"] = round(time.monotonic() - t, 3)
 
-        yield self._done(self._final(question, quotes, reply, hits, lang, confirm), timings, t0,
-                         endpoint.model)
+        yield self._final(question, quotes, reply, hits, lang, None if part else confirm, part)
 
     def _condense(self, question: str, history: list[tuple[str, str]],
                   timings: dict[str, float]) -> tuple[str, str]:
@@ -190,7 +215,7 @@ class Answerer:
         return question, " ".join([q for q, _ in history[-2:]] + [question])
 
     def _final(self, question: str, quotes: list[str], reply: str, hits: list[Hit], lang: str,
-               confirm: Callable[[list[str]], bool] | None = None) -> Answer:
+               confirm: Callable[[list[str]], bool] | None = None, part: bool = False) -> Answer:
         """The checked answer from the model's reply (`quotes` are its Quote lines).
         Withheld, i.e. refused with the reason flagged, when the model says in its own words that
         the sources lack the answer, when a quote is not in any source (a made-up "sentence"),
@@ -200,7 +225,9 @@ class Answerer:
         answer cites the sources its quotes were found in (a misnumbered quote's [n] is
         corrected), characters it mis-copied from them are put right, and the citations are
         numbered from [1]. An answer that only repeats the question ("Xinjiang and Tibet" for
-        "which two regions, one in Xinjiang and one in Tibet") is replaced by its quotes."""
+        "which two regions, one in Xinjiang and one in Tibet") is replaced by its quotes.
+        A `part` (one report's share of a question across reports) need not hold the number a
+        how-many question asks for: the joined answer must (stream())."""
         def withheld(reason: str) -> Answer:
             return Answer(question, REFUSAL[lang], [], refused=True,
                           flags=[f"withheld the model's answer “{reply[:200]}”: {reason}"])
@@ -235,8 +262,8 @@ class Answerer:
         if missing := ungrounded_numbers(reply, question, hits):  # a small model's invented figure
             return withheld(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} in none "
                             "of its sources")
-        if lacks_asked_number(reply, question):
-            return withheld("the question asks how many, and the answer gives no number")
+        if not part and lacks_asked_number(reply, question):
+            return withheld(NO_NUMBER)
         if confirm and located:
             try:
                 if not confirm(list(located)):

@@ -72,14 +72,15 @@ def _stream(chain, inputs: dict, endpoint: Endpoint, deadline: float) -> Iterato
 
 
 def stream_answer(endpoint: Endpoint, settings: Settings, question: str, sources: str,
-                  language: str, earlier: Sequence[str] = ()) -> Iterator[str]:
+                  language: str, earlier: Sequence[str] = (), note: str = "") -> Iterator[str]:
     """The model's answer to `question` from the numbered `sources`, as text deltas; `earlier`
-    (the conversation's previous questions) says what a follow-up's "he" or "it" refers to."""
+    (the conversation's previous questions) says what a follow-up's "he" or "it" refers to;
+    `note` is a line put before the question (e.g. reports.PART_NOTE)."""
     prompt = ChatPromptTemplate.from_messages([("system", prompt_text("answer")),
                                                ("human", prompt_text("question"))])
     chain = prompt | chat_model(endpoint, settings) | StrOutputParser()
     context = ("Earlier questions in this conversation: " + " / ".join(earlier[-2:]) + "\n"
-               if earlier else "")
+               if earlier else "") + note
     inputs = {"question": question, "sources": sources, "language": language, "context": context}
     yield from _stream(chain, inputs, endpoint, time.monotonic() + settings.llm_timeout)
 

@@ -227,7 +227,7 @@ def test_two_quotes_cite_both_sources_and_a_wrong_number_is_corrected(scripted_e
     url = scripted_endpoint("Quote: “本次世界献血者日全国主会场活动设在湖北武汉。” [1]\n"
                             "Quote: “卢宥茂一行11人到访福建省卫生健康委员会” [3]\n"  # it is in source 2
                             "Answer: 武汉；卢宥茂一行11人 [1][3]")
-    answer = answerer(url).ask("这两篇报道分别提到了哪个城市和多少人？")
+    answer = answerer(url).ask("献血者日的主会场在哪个城市，香港代表团有多少人？")  # one reply
     assert answer.text == "武汉；卢宥茂一行11人 [1][2]"
     assert [c.title for c in answer.citations] == [PASSAGES[0][0], PASSAGES[1][0]]
     assert answer.quote.splitlines() == ["“本次世界献血者日全国主会场活动设在湖北武汉。” [1]",
