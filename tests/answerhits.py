@@ -1,4 +1,5 @@
-"""Hand-built retrieval hits from the sample page, shared by test_answer.py, test_citations.py and test_quotes.py."""
+"""Hand-built retrieval hits from the sample page, and a stand-in retriever that returns them;
+shared by test_answer.py, test_reports.py, test_citations.py and test_quotes.py."""
 
 from __future__ import annotations
 
@@ -19,3 +20,14 @@ def make_hits(scale: float = 1.0) -> list[Hit]:
                       file_sha="sha", page=1, position=i, index=0, issue="002"),
                 score, score * scale, None)
             for i, (title, text, score) in enumerate(PASSAGES)]
+
+
+class ListRetriever:
+    """STAND-IN retriever: returns the hand-built hits whatever the question."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        self.hits, self.queries = hits, []
+
+    def search(self, question, k=None, filters=None, mode="hybrid"):
+        self.queries.append(question)
+        return self.hits[:k]

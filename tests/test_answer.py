@@ -12,21 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from answerhits import PASSAGES, make_hits
+from answerhits import PASSAGES, ListRetriever, make_hits
 from assistant.answer import Answerer, absent_years, ask_command, check_question, is_relevant
 from assistant.config import Settings
 from assistant.errors import QuestionError
 from assistant.records import Answer, Hit
-
-class ListRetriever:
-    """STAND-IN retriever: returns the hand-built hits whatever the question."""
-
-    def __init__(self, hits: list[Hit]) -> None:
-        self.hits, self.queries = hits, []
-
-    def search(self, question, k=None, filters=None, mode="hybrid"):
-        self.queries.append(question)
-        return self.hits[:k]
 
 
 def answerer(url: str, hits: list[Hit] | None = None, **kw) -> Answerer:

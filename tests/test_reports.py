@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from answerhits import PASSAGES, make_hits
+from answerhits import PASSAGES, ListRetriever, make_hits
 from assistant.answer import Answerer
 from assistant.config import Settings
 from assistant.records import Answer, Citation
@@ -21,16 +21,6 @@ ACROSS = "这两篇报道分别提到了哪个城市和多少人？"
 WHAT = "这两篇报道分别讲了什么？"
 WUHAN = "Quote: “本次世界献血者日全国主会场活动设在湖北武汉。” [1]\nAnswer: 武汉 [1]"
 ELEVEN = "Quote: “卢宥茂一行11人到访福建省卫生健康委员会” [1]\nAnswer: 11人 [1]"
-
-
-class ListRetriever:
-    """STAND-IN retriever: returns the hand-built hits whatever the question."""
-
-    def __init__(self, hits) -> None:
-        self.hits = hits
-
-    def search(self, question, k=None, filters=None, mode="hybrid"):
-        return self.hits[:k]
 
 
 def ask(url: str, question: str = ACROSS, hits=None) -> Answer:
