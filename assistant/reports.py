@@ -10,6 +10,9 @@ from it, or blends both into one made-up sentence that the quote check then with
 one article at a time, it quotes that article.
 Not handled here: asking the model or checking a part (answer.py); questions that span reports
 without saying so ("In which events did Yang Minhong take part?") are answered in one reply.
+Known cost: a part skips the model's yes/no check of its quotes (a part answers only a share of
+the question), so a question that names reports but has no answer in them relies on the other
+checks; and "报道中" also matches a question about one report, which then takes a reply per article.
 """
 
 from __future__ import annotations
