@@ -13,7 +13,8 @@ and withhold on a No -> otherwise cite the sources the quotes are in (an answer 
 the question gives way to its quotes) -> on any endpoint failure, or a reply with no words, an
 extractive answer with a notice.
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
-when the model refused or failed mid-answer).
+when the model refused or failed mid-answer, and when a question across reports was answered one
+article at a time: the stream numbers each article's sources from [1]).
 Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules
 (citations.py), reading the reply's quotes (quotes.py).
 """
@@ -137,15 +138,14 @@ class Answerer:
             yield self._done(Answer(question, REFUSAL[lang], [], refused=True, flags=flags),
                              timings, t0)
             return
-        groups = report_groups(asked, hits)
-        earlier = [q for q, _ in history]
+        groups = report_groups(asked, hits)  # one group, unless the question spans reports
+        several, earlier = len(groups) > 1, [q for q, _ in history]
         parts: list[Answer] = []
         try:
             endpoint = self.endpoint()
             for n, group in enumerate(groups):
                 if n:
                     yield "\n"
-                several = len(groups) > 1
                 for out in self._reply(endpoint, question, asked, [hits[i] for i in group], lang,
                                        earlier, timings, several):
                     if isinstance(out, Answer):

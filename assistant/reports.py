@@ -31,6 +31,8 @@ PART_NOTE = ("These sources are one of several reports the question asks about: 
 
 
 def report_groups(question: str, hits: list[Hit]) -> list[list[int]]:
+    """Positions in `hits` by article (file, page, position on the page), at most MAX_PARTS
+    articles, in the order of their best hit; [all positions] unless the question spans reports."""
     everything = [list(range(len(hits)))]
     if not ACROSS_REPORTS.search(question):
         return everything
