@@ -4,14 +4,15 @@ In:  a question (plus chat history and optional Filters), Settings, a Retriever 
 Out: `Answerer.stream()` yields text deltas and then exactly one final records.Answer;
      `Answerer.ask()` returns just the Answer; `ask_command()` prints answers for `assistant ask`.
 Steps: check the question -> condense it with the history -> retrieve -> refuse without calling the
-model when nothing is relevant enough or the question names a year no passage mentions -> stream
-the LLM's reply (the source sentences it relies on, quoted, then the answer) with [n] citations
-renumbered as they stream -> withhold (refuse, saying why) an answer that says the sources lack
-it, whose quote is in no source, or that states a number its sources lack -> ask the model again,
-in a short fresh request that shows only the quoted sentences, whether they answer the question,
-and withhold on a No -> otherwise cite the sources the quotes are in (an answer that only repeats
-the question gives way to its quotes) -> on any endpoint failure, or a reply with no words, an
-extractive answer with a notice.
+model when nothing is relevant enough or the question names a year or an ordinal ("the 21st
+team") no passage mentions -> stream the LLM's reply (the source sentences it relies on, quoted,
+then the answer) with [n] citations renumbered as they stream -> withhold (refuse, saying why)
+an answer that says the sources lack it, whose quote is in no source, that states a number its
+sources lack, or whose sources are about another ordinal than the question's (the 20th team for
+the 21st) -> ask the model again, in a short fresh request that shows only the quoted sentences,
+whether they answer the question, and withhold on a No -> otherwise cite the sources the quotes
+are in (an answer that only repeats the question gives way to its quotes) -> on any endpoint
+failure, or a reply with no words, an extractive answer with a notice.
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer, and when a question across reports was answered one
 article at a time: the stream numbers each article's sources from [1]).
@@ -32,7 +33,7 @@ from . import chain
 from .citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, adds_nothing,
                         cited_numbers, extractive_answer, format_sources, has_words, is_refusal,
                         lacks_asked_number, language, may_become_refusal, says_absent,
-                        ungrounded_numbers)
+                        ungrounded_numbers, unmentioned_ordinals)
 from .config import Settings
 from .errors import EndpointError, ModelError, QuestionError
 from .llm import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint
@@ -69,11 +70,15 @@ def is_relevant(hits: list[Hit], settings: Settings) -> bool:
     return any((h.bm25_score or 0) > 0 for h in hits)
 
 
+def _texts(hits: list[Hit]) -> list[str]:
+    return [f"{h.chunk.title} {h.chunk.date or ''} {h.chunk.text}" for h in hits]
+
+
 def absent_years(question: str, hits: list[Hit]) -> list[str]:
     """Years the question names (1900-2099) that no retrieved passage, headline or issue date
     mentions: the sources cannot be about that year (a 2025 question over 2026 reports)."""
     years = dict.fromkeys(_YEAR.findall(question))
-    text = " ".join(f"{h.chunk.title} {h.chunk.date or ''} {h.chunk.text}" for h in hits)
+    text = " ".join(_texts(hits))
     return [y for y in years if y not in text]
 
 
@@ -131,9 +136,9 @@ class Answerer:
         t = time.monotonic()
         hits = self.retriever.search(query, k=self.settings.top_k, filters=filters)
         timings["retrieve"] = round(time.monotonic() - t, 3)
-        years = absent_years(asked, hits)
-        if not is_relevant(hits, self.settings) or years:
-            flags = [f"no source mentions {', '.join(years)}"] if years else []
+        unnamed = absent_years(asked, hits) + unmentioned_ordinals(asked, _texts(hits))
+        if not is_relevant(hits, self.settings) or unnamed:
+            flags = [f"no source mentions {', '.join(unnamed)}"] if unnamed else []
             yield REFUSAL[lang]
             yield self._done(Answer(question, REFUSAL[lang], [], refused=True, flags=flags),
                              timings, t0)
@@ -220,10 +225,11 @@ class Answerer:
         Withheld, i.e. refused with the reason flagged, when the model says in its own words that
         the sources lack the answer, when a quote is not in any source (a made-up "sentence"),
         when the answer states a number that neither the sources nor the question contain, when a
-        how-many question gets no number of the answer's own, or when `confirm` (the model asked
-        again, shown only the quotes) says the quotes do not answer the question. Otherwise the
-        answer cites the sources its quotes were found in (a misnumbered quote's [n] is
-        corrected), characters it mis-copied from them are put right, and the citations are
+        how-many question gets no number of the answer's own, when none of the ordinals the
+        question names ("the 21st team") is in the sources it cites, or when `confirm` (the model
+        asked again, shown only the quotes) says the quotes do not answer the question.
+        Otherwise the answer cites the sources its quotes were found in (a misnumbered quote's [n]
+        is corrected), characters it mis-copied from them are put right, and the citations are
         numbered from [1]. An answer that only repeats the question ("Xinjiang and Tibet" for
         "which two regions, one in Xinjiang and one in Tibet") is replaced by its quotes.
         A `part` (one report's share of a question across reports) need not hold the number a
@@ -264,6 +270,9 @@ class Answerer:
                             "of its sources")
         if not part and lacks_asked_number(reply, question):
             return withheld(NO_NUMBER)
+        if other := unmentioned_ordinals(question, _texts([hits[n - 1] for n in cited] or hits)):
+            return withheld(f"the question asks about the {', '.join(other)}; its sources do not "
+                            "mention it")
         if confirm and located:
             try:
                 if not confirm(list(located)):

@@ -191,6 +191,44 @@ def ungrounded_numbers(answer: str, question: str, hits: list[Hit]) -> list[str]
     return missing
 
 
+_ORDINAL = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b|第\s*(\d{1,3}|[一二三四五六七八九十两]+)",
+                      re.I)
+_CN_NUMERAL = re.compile(r"(?<![零〇一二三四五六七八九十两百千])"
+                         r"(?:[一二三四五六七八九两]?十[一二三四五六七八九]?|[一二三四五六七八九两])")
+_CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+
+
+def _cn_value(numeral: str) -> int:
+    """一 -> 1, 十五 -> 15, 二十一 -> 21 (what _CN_NUMERAL matches: 1-99)."""
+    tens, ten, units = numeral.rpartition("十")
+    if not ten:
+        return _CN_DIGIT[units]
+    return (_CN_DIGIT[tens] if tens else 1) * 10 + (_CN_DIGIT[units] if units else 0)
+
+
+def whole_numbers(text: str) -> set[int]:
+    """Whole numbers written in digits or in Chinese numerals up to 99. A run that is no valid
+    numeral counts as its longest valid start: “十四五” (the 14th Five-Year Plan) -> 14."""
+    return ({int(d) for d in re.findall(r"(?<![\d.])\d+(?![\d.]\d)", text)}
+            | {_cn_value(m) for m in _CN_NUMERAL.findall(text)})
+
+
+def unmentioned_ordinals(question: str, texts: list[str]) -> list[str]:
+    """The ordinals the question names (“21st”, “第21批”, “第二十一批”), as written, when the texts
+    mention none of them (in digits or Chinese numerals): sources about the 20th team do not
+    answer a question about the 21st. [] when the question names no ordinal or one is mentioned.
+    Ordinals spelled in English words ("twenty-first") are not read."""
+    named: dict[int, str] = {}
+    for m in _ORDINAL.finditer(question):
+        digits, written = m.group(1) or m.group(2), m.group(0)
+        if digits.isdigit():
+            named.setdefault(int(digits), written)
+        elif numeral := _CN_NUMERAL.match(digits):
+            named.setdefault(_cn_value(numeral.group(0)), written)
+    mentioned = set().union(*map(whole_numbers, texts)) if texts else set()
+    return [] if not named or named.keys() & mentioned else list(named.values())
+
+
 def extractive_answer(question: str, hits: list[Hit], max_sentences: int = 2,
                       max_passages: int = 3) -> tuple[str, list[Citation]]:
     """The source sentences sharing most words/bigrams with the question, each quoted with [n].

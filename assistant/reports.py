@@ -1,4 +1,5 @@
-"""Questions about several reports ("in these reports", "分别", "这两版"): one reply per report.
+"""Questions about several reports ("in these reports", "分别", "这两版", "which events did X take
+part in", "开展过哪些工作"): one reply per report.
 
 In:  the question and the retrieved Hits; later, the checked Answer of each report's part.
 Out: `report_groups()` -> the hits' positions grouped by article, best article first (one group of
@@ -9,7 +10,8 @@ Why: shown four passages from two articles, the 1.5B default model quotes one ar
 from it, or blends both into one made-up sentence that the quote check then withholds. Asked about
 one article at a time, it quotes that article.
 Not handled here: asking the model or checking a part (answer.py); questions that span reports
-without saying so ("In which events did Yang Minhong take part?") are answered in one reply.
+without saying so or asking for someone's activities ("Where has Yang Minhong spoken?") are
+answered in one reply.
 Known cost: a part skips the model's yes/no check of its quotes (a part answers only a share of
 the question), so a question that names reports but has no answer in them relies on the other
 checks; and "报道中" also matches a question about one report, which then takes a reply per article.
@@ -24,7 +26,10 @@ from .records import Answer, Citation, Hit
 
 ACROSS_REPORTS = re.compile(
     r"\b(?:these|both|the two|all the|each of the) (?:reports|pages|articles|issues|stories)\b"
-    r"|\bin the archive\b|分别|两版|这些报道|报道中", re.I)
+    r"|\bin the archive\b|分别|两版|这些报道|报道中"
+    # what someone did or took part in: an activity record, usually spread over reports
+    r"|\b(?:in )?(?:which|what) (?:events|activities)\b"
+    r"|(?:开展|参加|参与|出席)(?:过|了)?(?:哪些|什么)(?:工作|活动)", re.I)
 MAX_PARTS = 3
 PART_NOTE = ("These sources are one of several reports the question asks about: quote and answer "
              "what this report says about it.\n")

@@ -128,6 +128,26 @@ def test_question_about_an_absent_year_refused_without_calling_the_model(closed_
     assert answer.refused and not answer.fallback and answer.flags == ["no source mentions 2025"]
 
 
+def test_question_about_an_ordinal_no_source_mentions_refused_without_the_model(
+        closed_port_url: str) -> None:
+    answer = answerer(closed_port_url).ask("Where was the 24th World Blood Donor Day held?")
+    assert answer.refused and not answer.fallback and answer.flags == ["no source mentions 24th"]
+
+
+@pytest.mark.parametrize("source, quote, refused", [
+    (2, "香港特别行政区医务卫生局局长卢宥茂一行11人到访福建省卫生健康委员会。", True),  # not the 23rd
+    (1, "本次世界献血者日全国主会场活动设在湖北武汉。", False)])  # the passage on the 23rd
+def test_answer_from_a_source_about_another_ordinal_is_withheld(
+        scripted_endpoint, source: int, quote: str, refused: bool) -> None:
+    url = scripted_endpoint(f"Quote: “{quote}” [{source}]\nAnswer: 湖北武汉 [{source}]", "Yes")
+    answer = answerer(url).ask("第二十三个世界献血者日的主会场在哪里？")
+    assert answer.refused is refused
+    if refused:
+        assert "asks about the 第二十三; its sources do not mention it" in answer.flags[0]
+    else:
+        assert answer.citations[0].title == PASSAGES[0][0]
+
+
 def test_irrelevant_hits_refused_without_calling_the_model(closed_port_url: str) -> None:
     answer = answerer(closed_port_url, make_hits(scale=0.1)).ask("What is the capital of France?")
     assert answer.refused and not answer.fallback  # the closed port was never tried

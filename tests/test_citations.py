@@ -12,7 +12,7 @@ import pytest
 from answerhits import PASSAGES, make_hits
 from assistant.citations import (CitationMapper, adds_nothing, extractive_answer, format_sources,
                                  lacks_asked_number, language, may_become_refusal,
-                                 ungrounded_numbers)
+                                 ungrounded_numbers, unmentioned_ordinals, whole_numbers)
 
 
 @pytest.mark.parametrize("text, lang", [("2026年世界献血者日的口号是什么？", "zh"),
@@ -73,6 +73,25 @@ def test_extractive_answer_quotes_the_best_sentence() -> None:
 ])
 def test_numbers_no_source_contains_are_found(answer: str, missing: list[str]) -> None:
     assert ungrounded_numbers(answer, "How many?", make_hits()) == missing
+
+
+def test_whole_numbers_read_digits_and_chinese_numerals() -> None:
+    assert whole_numbers("第二十一批，“十四五”期间，第20批，2021年，投入1.52亿元，一百二十") == {
+        21, 14, 20, 2021, 1}  # 1.52 is no whole number; 一百二十 only as its start: 一
+
+
+@pytest.mark.parametrize("question, texts, unmentioned", [
+    ("Who led the 21st Chinese medical team?", ["第20批援塞内加尔中国医疗队"], ["21st"]),
+    ("Who led the 21st Chinese medical team?", ["第二十一批援塞内加尔中国医疗队"], []),
+    ("第21批医疗队的队长是谁？", ["第21批援塞内加尔中国医疗队", "2021年"], []),
+    ("第二十批医疗队在哪家医院？", ["2021年，第21批"], ["第二十"]),
+    ("How many projects of the 14th Five-Year Plan were completed?", ["“十四五”以来"], []),
+    ("The 20th or the 21st team?", ["第20批"], []),  # one of them is mentioned
+    ("Which teams went in 2024?", [], []),           # names no ordinal
+    ("第几批医疗队？", ["第20批"], [])])
+def test_ordinals_the_sources_do_not_mention(question: str, texts: list[str],
+                                             unmentioned: list[str]) -> None:
+    assert unmentioned_ordinals(question, texts) == unmentioned
 
 
 def test_unit_words_ground_converted_figures() -> None:

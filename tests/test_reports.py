@@ -37,6 +37,8 @@ def prompts(scripted_endpoint, url: str) -> list[str]:
     ("这两篇报道分别提到了哪个城市？", True), ("“闽昌”在这两版报纸中分别指哪里？", True),
     ("Which medical teams are mentioned in these reports?", True),
     ("Which teams are mentioned in the archive?", True),
+    ("In which events did Yang Minhong take part?", True), ("质控中心组织开展过哪些工作？", True),
+    ("杨闽红出席了什么活动？", True), ("大会上表演了哪些节目？", False),
     ("哪些单位通过了四级甲等测评？", False), ("Which units passed level 4A?", False)])
 def test_questions_across_reports_are_split_by_article(question: str, across: bool) -> None:
     hits = make_hits()
