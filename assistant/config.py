@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     llm_model: str = DEFAULT_LLM_MODEL
     llm_model_path: Path | None = None  # GGUF for the local server; default: the cached Qwen model
     llm_api_key: SecretStr | None = None
-    llm_temperature: float = 0.1
+    llm_temperature: float = 0.0  # greedy: the same question over the same index, the same answer
     llm_max_tokens: int = 400
     llm_timeout: float = 120.0  # seconds for a whole answer
     llm_threads: int = 2
