@@ -61,6 +61,7 @@ def test_glossary_expands_english_questions() -> None:
     assert "献血者日" in expand("What was the slogan of World Blood Donor Day?")
     assert "麻醉" in expand("anaesthesia cooperation in Changji") and "昌吉" in expand("in Changji")
     assert "四级甲等" in expand("Which hospitals reached level 4A?")
+    assert "十四五" in expand("projects of the 14th Five-Year Plan") and "援藏" in expand("aid-Tibet")
     assert expand("nothing to see") == "nothing to see"
 
 
