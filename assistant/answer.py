@@ -8,11 +8,11 @@ model when nothing is relevant enough or the question names a year or an ordinal
 team") no passage mentions -> stream the LLM's reply (the source sentences it relies on, quoted,
 then the answer) with [n] citations renumbered as they stream -> withhold (refuse, saying why)
 an answer that says the sources lack it, whose quote is in no source, that states a number its
-sources lack, or whose sources are about another ordinal than the question's (the 20th team for
-the 21st) -> ask the model again, in a short fresh request that shows only the quoted sentences,
-whether they answer the question, and withhold on a No -> otherwise cite the sources the quotes
-are in (an answer that only repeats the question gives way to its quotes) -> on any endpoint
-failure, or a reply with no words, an extractive answer with a notice.
+sources lack, or whose cited articles are about another year or ordinal than the question's
+(the 20th team for the 21st) -> ask the model again, in a short fresh request that shows only
+the quoted sentences, whether they answer the question, and withhold on a No -> otherwise cite the
+sources the quotes are in (an answer that only repeats the question gives way to its quotes) -> on
+any endpoint failure, or a reply with no words, an extractive answer with a notice.
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer, and when a question across reports was answered one
 article at a time: the stream numbers each article's sources from [1]).
@@ -80,6 +80,19 @@ def absent_years(question: str, hits: list[Hit]) -> list[str]:
     years = dict.fromkeys(_YEAR.findall(question))
     text = " ".join(_texts(hits))
     return [y for y in years if y not in text]
+
+
+def about_other(question: str, cited: list[Hit], hits: list[Hit]) -> list[str]:
+    """The years, and the ordinals ("the 21st team"), the question names when the articles of the
+    cited passages mention none of them: an answer about the 2026 event or the 20th team does not
+    answer a question about 2024 or the 21st. An article is read in all its retrieved passages
+    (the year may be in the passage before the cited one); what it says outside them is not seen.
+    """
+    articles = {(h.chunk.file, h.chunk.page, h.chunk.position) for h in cited}
+    texts = _texts([h for h in hits if (h.chunk.file, h.chunk.page, h.chunk.position) in articles])
+    years = list(dict.fromkeys(_YEAR.findall(question)))
+    text = " ".join(texts)
+    return ([] if any(y in text for y in years) else years) + unmentioned_ordinals(question, texts)
 
 
 class Answerer:
@@ -225,8 +238,9 @@ class Answerer:
         Withheld, i.e. refused with the reason flagged, when the model says in its own words that
         the sources lack the answer, when a quote is not in any source (a made-up "sentence"),
         when the answer states a number that neither the sources nor the question contain, when a
-        how-many question gets no number of the answer's own, when none of the ordinals the
-        question names ("the 21st team") is in the sources it cites, or when `confirm` (the model
+        how-many question gets no number of the answer's own, when the articles it cites mention
+        none of the years or none of the ordinals the question names (about_other), or when
+        `confirm` (the model
         asked again, shown only the quotes) says the quotes do not answer the question.
         Otherwise the answer cites the sources its quotes were found in (a misnumbered quote's [n]
         is corrected), characters it mis-copied from them are put right, and the citations are
@@ -270,9 +284,9 @@ class Answerer:
                             "of its sources")
         if not part and lacks_asked_number(reply, question):
             return withheld(NO_NUMBER)
-        if other := unmentioned_ordinals(question, _texts([hits[n - 1] for n in cited] or hits)):
-            return withheld(f"the question asks about the {', '.join(other)}; its sources do not "
-                            "mention it")
+        if other := about_other(question, [hits[n - 1] for n in cited] or hits, hits):
+            return withheld(f"the question asks about {', '.join(other)}; the articles it cites "
+                            "do not mention it")
         if confirm and located:
             try:
                 if not confirm(list(located)):

@@ -134,18 +134,32 @@ def test_question_about_an_ordinal_no_source_mentions_refused_without_the_model(
     assert answer.refused and not answer.fallback and answer.flags == ["no source mentions 24th"]
 
 
-@pytest.mark.parametrize("source, quote, refused", [
-    (2, "香港特别行政区医务卫生局局长卢宥茂一行11人到访福建省卫生健康委员会。", True),  # not the 23rd
-    (1, "本次世界献血者日全国主会场活动设在湖北武汉。", False)])  # the passage on the 23rd
-def test_answer_from_a_source_about_another_ordinal_is_withheld(
-        scripted_endpoint, source: int, quote: str, refused: bool) -> None:
+HONG_KONG = "香港特别行政区医务卫生局局长卢宥茂一行11人到访福建省卫生健康委员会。"
+WUHAN = "本次世界献血者日全国主会场活动设在湖北武汉。"
+
+
+@pytest.mark.parametrize("question, source, quote, refused", [
+    ("第二十三个世界献血者日的主会场在哪里？", 2, HONG_KONG, "第二十三"),  # not about the 23rd
+    ("第二十三个世界献血者日的主会场在哪里？", 1, WUHAN, ""),           # the passage on the 23rd
+    ("Where was the 2026 main event held?", 2, HONG_KONG, "2026"),      # passage names no year
+    ("Where was the 2026 main event held?", 1, WUHAN, "")])
+def test_answer_from_an_article_about_another_year_or_ordinal_is_withheld(
+        scripted_endpoint, question: str, source: int, quote: str, refused: str) -> None:
     url = scripted_endpoint(f"Quote: “{quote}” [{source}]\nAnswer: 湖北武汉 [{source}]", "Yes")
-    answer = answerer(url).ask("第二十三个世界献血者日的主会场在哪里？")
-    assert answer.refused is refused
+    answer = answerer(url).ask(question)
+    assert answer.refused is bool(refused)
     if refused:
-        assert "asks about the 第二十三; its sources do not mention it" in answer.flags[0]
+        assert f"asks about {refused}; the articles it cites do not mention it" in answer.flags[0]
     else:
         assert answer.citations[0].title == PASSAGES[0][0]
+
+
+def test_the_year_may_be_in_another_retrieved_passage_of_the_cited_article(scripted_endpoint) -> None:
+    hits = make_hits()
+    hits[1].chunk.position = hits[0].chunk.position  # the Hong Kong passage: 2nd chunk of article 1
+    url = scripted_endpoint(f"Quote: “{HONG_KONG}” [2]\nAnswer: 11人 [2]", "Yes")
+    answer = answerer(url, hits).ask("How many people came in the 2026 visit?")
+    assert not answer.refused and answer.text == "11人 [1]"
 
 
 def test_irrelevant_hits_refused_without_calling_the_model(closed_port_url: str) -> None:
