@@ -240,8 +240,8 @@ class Answerer:
         when the answer states a number that neither the sources nor the question contain, when a
         how-many question gets no number of the answer's own, when the articles it cites mention
         none of the years or none of the ordinals the question names (about_other), or when
-        `confirm` (the model
-        asked again, shown only the quotes) says the quotes do not answer the question.
+        `confirm` (the model asked again, shown only the quotes) says the quotes do not answer the
+        question.
         Otherwise the answer cites the sources its quotes were found in (a misnumbered quote's [n]
         is corrected), characters it mis-copied from them are put right, and the citations are
         numbered from [1]. An answer that only repeats the question ("Xinjiang and Tibet" for

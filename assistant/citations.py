@@ -209,7 +209,7 @@ def _cn_value(numeral: str) -> int:
 def whole_numbers(text: str) -> set[int]:
     """Whole numbers written in digits or in Chinese numerals up to 99. A run that is no valid
     numeral counts as its longest valid start: “十四五” (the 14th Five-Year Plan) -> 14."""
-    return ({int(d) for d in re.findall(r"(?<![\d.])\d+(?![\d.]\d)", text)}
+    return ({int(d) for d in re.findall(r"(?<![\d.])\d+(?!\d|\.\d)", text)}
             | {_cn_value(m) for m in _CN_NUMERAL.findall(text)})
 
 

@@ -76,8 +76,8 @@ def test_numbers_no_source_contains_are_found(answer: str, missing: list[str]) -
 
 
 def test_whole_numbers_read_digits_and_chinese_numerals() -> None:
-    assert whole_numbers("第二十一批，“十四五”期间，第20批，2021年，投入1.52亿元，一百二十") == {
-        21, 14, 20, 2021, 1}  # 1.52 is no whole number; 一百二十 only as its start: 一
+    assert whole_numbers("第二十一批，“十四五”期间，第20批，2021年，投入1.52亿元，21.5%，一百二十") == {
+        21, 14, 20, 2021, 1}  # 1.52 and 21.5 are no whole numbers; 一百二十 only as its start: 一
 
 
 @pytest.mark.parametrize("question, texts, unmentioned", [
