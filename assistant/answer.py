@@ -23,7 +23,6 @@ Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation t
 from __future__ import annotations
 
 import json
-import re
 import sys
 import threading
 import time
@@ -33,7 +32,8 @@ from . import chain
 from .citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, adds_nothing,
                         cited_numbers, extractive_answer, format_sources, has_words, is_refusal,
                         lacks_asked_number, language, may_become_refusal, says_absent,
-                        ungrounded_numbers, unmentioned_ordinals)
+                        about_other, absent_years, passage_texts, ungrounded_numbers,
+                        unmentioned_ordinals)
 from .config import Settings
 from .errors import EndpointError, ModelError, QuestionError
 from .llm import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint
@@ -41,8 +41,6 @@ from .quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text, rep
                      split_reply)
 from .records import Answer, Hit
 from .reports import PART_NOTE, join_answers, report_groups
-
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 NO_NUMBER = "the question asks how many, and the answer gives no number"
 NOTICE = {"en": "The language model is unavailable ({reason}); showing the best-matching "
@@ -68,31 +66,6 @@ def is_relevant(hits: list[Hit], settings: Settings) -> bool:
     if dense:
         return max(dense) >= settings.min_dense_score
     return any((h.bm25_score or 0) > 0 for h in hits)
-
-
-def _texts(hits: list[Hit]) -> list[str]:
-    return [f"{h.chunk.title} {h.chunk.date or ''} {h.chunk.text}" for h in hits]
-
-
-def absent_years(question: str, hits: list[Hit]) -> list[str]:
-    """Years the question names (1900-2099) that no retrieved passage, headline or issue date
-    mentions: the sources cannot be about that year (a 2025 question over 2026 reports)."""
-    years = dict.fromkeys(_YEAR.findall(question))
-    text = " ".join(_texts(hits))
-    return [y for y in years if y not in text]
-
-
-def about_other(question: str, cited: list[Hit], hits: list[Hit]) -> list[str]:
-    """The years, and the ordinals ("the 21st team"), the question names when the articles of the
-    cited passages mention none of them: an answer about the 2026 event or the 20th team does not
-    answer a question about 2024 or the 21st. An article is read in all its retrieved passages
-    (the year may be in the passage before the cited one); what it says outside them is not seen.
-    """
-    articles = {(h.chunk.file, h.chunk.page, h.chunk.position) for h in cited}
-    texts = _texts([h for h in hits if (h.chunk.file, h.chunk.page, h.chunk.position) in articles])
-    years = list(dict.fromkeys(_YEAR.findall(question)))
-    text = " ".join(texts)
-    return ([] if any(y in text for y in years) else years) + unmentioned_ordinals(question, texts)
 
 
 class Answerer:
@@ -149,7 +122,7 @@ class Answerer:
         t = time.monotonic()
         hits = self.retriever.search(query, k=self.settings.top_k, filters=filters)
         timings["retrieve"] = round(time.monotonic() - t, 3)
-        unnamed = absent_years(asked, hits) + unmentioned_ordinals(asked, _texts(hits))
+        unnamed = absent_years(asked, hits) + unmentioned_ordinals(asked, passage_texts(hits))
         if not is_relevant(hits, self.settings) or unnamed:
             flags = [f"no source mentions {', '.join(unnamed)}"] if unnamed else []
             yield REFUSAL[lang]

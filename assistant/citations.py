@@ -3,7 +3,8 @@
 In:  the question, the retrieved Hits, the model's text (whole or streamed in deltas).
 Out: the language to answer in, the numbered sources block for the prompt, `[n]` citations mapped
      back to sources and renumbered in order of first use (bad numbers dropped and flagged), the
-     refusal wording, the numbers of an answer that no source contains, and an extractive answer
+     refusal wording, the numbers of an answer that no source contains, the years and ordinals
+     of a question that the sources do not mention, and an extractive answer
      (best-matching source sentences) for when the LLM fails.
 Not handled here: calling the model or the retriever (answer.py, chain.py); the Quote/Answer reply
 form and what the model copied from the sources (quotes.py).
@@ -227,6 +228,36 @@ def unmentioned_ordinals(question: str, texts: list[str]) -> list[str]:
             named.setdefault(_cn_value(numeral.group(0)), written)
     mentioned = set().union(*map(whole_numbers, texts)) if texts else set()
     return [] if not named or named.keys() & mentioned else list(named.values())
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def passage_texts(hits: list[Hit]) -> list[str]:
+    """Each hit's headline, issue date and passage: what a check of "the sources mention" reads."""
+    return [f"{h.chunk.title} {h.chunk.date or ''} {h.chunk.text}" for h in hits]
+
+
+def absent_years(question: str, hits: list[Hit]) -> list[str]:
+    """Years the question names (1900-2099) that no retrieved passage, headline or issue date
+    mentions: the sources cannot be about that year (a 2025 question over 2026 reports)."""
+    years = dict.fromkeys(_YEAR.findall(question))
+    text = " ".join(passage_texts(hits))
+    return [y for y in years if y not in text]
+
+
+def about_other(question: str, cited: list[Hit], hits: list[Hit]) -> list[str]:
+    """The years, and the ordinals ("the 21st team"), the question names when the articles of the
+    cited passages mention none of them: an answer about the 2026 event or the 20th team does not
+    answer a question about 2024 or the 21st. An article is read in all its retrieved passages
+    (the year may be in the passage before the cited one); what it says outside them is not seen.
+    """
+    articles = {(h.chunk.file, h.chunk.page, h.chunk.position) for h in cited}
+    texts = passage_texts([h for h in hits
+                           if (h.chunk.file, h.chunk.page, h.chunk.position) in articles])
+    years = list(dict.fromkeys(_YEAR.findall(question)))
+    text = " ".join(texts)
+    return ([] if any(y in text for y in years) else years) + unmentioned_ordinals(question, texts)
 
 
 def extractive_answer(question: str, hits: list[Hit], max_sentences: int = 2,
