@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from answerhits import PASSAGES, ListRetriever, make_hits
-from assistant.answer import Answerer, ask_command, check_question, is_relevant
-from assistant.citations import absent_years
+from assistant.answer.pipeline import Answerer, ask_command, check_question, is_relevant
+from assistant.answer.citations import absent_years
 from assistant.config import Settings
 from assistant.errors import QuestionError
 from assistant.records import Answer, Hit

@@ -15,8 +15,8 @@ from PIL import Image
 from assistant.config import Settings
 from assistant.errors import AssistantError, InputFileError, QuestionError
 from assistant.records import Answer, Chunk, Citation
-from assistant.sourceview import article_html, article_text, find_page, page_png, resolve_file
-from assistant.uploads import check_upload, safe_name, store_upload, uploads_dir
+from assistant.ui.sourceview import article_html, article_text, find_page, page_png, resolve_file
+from assistant.ui.uploads import check_upload, safe_name, store_upload, uploads_dir
 
 PASSAGE = "世界献血者日的口号是感谢献血者"
 
@@ -153,7 +153,7 @@ def test_resolve_file_tries_the_path_then_beside_the_index(tmp_path: Path) -> No
 # ---- the app's own helpers -------------------------------------------------------------------
 
 def test_login_is_required_off_loopback() -> None:
-    from assistant.app import is_loopback, login
+    from assistant.ui.app import is_loopback, login
 
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
@@ -177,7 +177,7 @@ def test_serve_refuses_a_public_host_without_login_before_loading_models(
 
 
 def test_parse_filters() -> None:
-    from assistant.backend import parse_filters
+    from assistant.ui.engine import parse_filters
 
     assert parse_filters("", " ", "") is None
     f = parse_filters("2024-08-01", "", "第1234期")
@@ -187,7 +187,7 @@ def test_parse_filters() -> None:
 
 
 def test_format_answer_lists_numbered_citations_after_the_text() -> None:
-    from assistant.app import format_answer
+    from assistant.ui.app import format_answer
 
     cites = [Citation("第7期", "2026-06-14", 2, "献血日", "a.pdf", []),
              Citation(None, None, 1, "麻醉协作", "b.txt", [])]
@@ -199,7 +199,7 @@ def test_format_answer_lists_numbered_citations_after_the_text() -> None:
 
 
 def test_format_answer_shows_the_quoted_sentence_under_the_answer() -> None:
-    from assistant.app import format_answer
+    from assistant.ui.app import format_answer
 
     cite = Citation("第7期", "2026-06-14", 2, "献血日", "a.pdf", [])
     out = format_answer(Answer("q", "In Wuhan. [1]", [cite], quote="“主会场活动设在湖北武汉。” [1]"))
@@ -211,7 +211,7 @@ def test_engine_starts_without_an_index_and_serves_uploads(tmp_path: Path, minil
                                                            sample_dir: Path,
                                                            closed_port_url: str) -> None:
     """First run: no index yet -> status and chat say how to add issues; an upload fixes it."""
-    from assistant.backend import Engine
+    from assistant.ui.engine import Engine
     from assistant.errors import IndexError_
 
     settings = Settings(index_dir=tmp_path / "index", embed_model=str(minilm_path),
@@ -240,7 +240,7 @@ def test_engine_starts_without_an_index_and_serves_uploads(tmp_path: Path, minil
 
 
 def test_format_answer_shows_what_the_checks_found() -> None:
-    from assistant.app import format_answer
+    from assistant.ui.app import format_answer
 
     answer = Answer("q", "The archive does not say.", [], refused=True,
                     flags=["withheld the model's answer “<b>30</b> people”: 30 is in none of its sources"])

@@ -21,12 +21,12 @@ import pytest
 from gradio_client import Client
 from pydantic import SecretStr
 
-from assistant.app import build_app, launch
-from assistant.backend import Engine, parse_filters
+from assistant.ui.app import build_app, launch
+from assistant.ui.engine import Engine, parse_filters
 from assistant.cli import main
 from assistant.config import SAMPLE_DIR, Settings
-from assistant.ingest import ingest
-from assistant.llm import LocalServer, free_port
+from assistant.ingest.pipeline import ingest
+from assistant.answer.endpoint import LocalServer, free_port
 from conftest import ARTIFACTS
 from pdfgen import SourceArticle, make_newspaper_pdf
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from assistant.cli import main
-from assistant.scalecorpus import CHUNKS_PER_ISSUE, scale_issues, standin_vectors
+from assistant.bench.scalecorpus import CHUNKS_PER_ISSUE, scale_issues, standin_vectors
 
 POSITIVE = [
     "model_load_s", "corpus_s", "index_build_s", "index_size_mb", "index_load_s",

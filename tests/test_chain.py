@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from assistant import chain
+from assistant.answer import chain
 from assistant.config import Settings
 from assistant.errors import EndpointError
-from assistant.llm import Endpoint
+from assistant.answer.endpoint import Endpoint
 
 SOURCES = "[1] p.1 · 献血\n<source>\n2026年6月14日是第23个世界献血者日。\n</source>"
 
@@ -79,7 +79,7 @@ def test_answer_check_is_no_only_for_a_plain_no(scripted_endpoint, reply: str, a
 
 @pytest.mark.slow
 def test_default_qwen_says_whether_a_sentence_answers_the_question() -> None:
-    from assistant.llm import local_server
+    from assistant.answer.endpoint import local_server
     sentence = ["2026年6月14日是第23个世界献血者日，本次世界献血者日全国主会场活动设在湖北武汉。"]
     with local_server(Settings()) as server:
         endpoint = Endpoint(server.base_url, "qwen")

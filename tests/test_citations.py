@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from answerhits import PASSAGES, make_hits
-from assistant.citations import (CitationMapper, adds_nothing, extractive_answer, format_sources,
+from assistant.answer.citations import (CitationMapper, adds_nothing, extractive_answer, format_sources,
                                  lacks_asked_number, language, may_become_refusal,
                                  ungrounded_numbers, unmentioned_ordinals, whole_numbers)
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.clean import clean_line, is_closed, is_spaced_out, join, normalize, undouble
+from assistant.ingest.clean import clean_line, is_closed, is_spaced_out, join, normalize, undouble
 from assistant.errors import InputFileError
-from assistant.textpages import decode
+from assistant.ingest.textpages import decode
 
 
 @pytest.mark.parametrize("raw, fixed", [
@@ -101,7 +101,7 @@ def test_decode_rejects_other_encodings_instead_of_mojibake():
 
 
 def test_form_feeds_separate_pages(tmp_path):
-    from assistant.textpages import read_text_pages
+    from assistant.ingest.textpages import read_text_pages
     path = tmp_path / "issue.txt"
     path.write_text("第一版的文字。\n\f\f第三版的文字。\n", encoding="utf-8")
     pages = read_text_pages(path, "issue.txt")

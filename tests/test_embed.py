@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.embed import load_embedder, resolve_model
+from assistant.search.embed import load_embedder, resolve_model
 from assistant.errors import ModelError
 
 DOCS = ["The cat sat on the warm mat all afternoon.",

@@ -23,11 +23,11 @@ from reportlab import rl_config
 
 from assistant.cli import main
 from assistant.config import SAMPLE_DIR, Settings
-from assistant.embed import load_embedder
+from assistant.search.embed import load_embedder
 from assistant.errors import InputFileError
-from assistant.ingest import file_key, ingest, read_articles
+from assistant.ingest.pipeline import file_key, ingest, read_articles
 from assistant.records import Article
-from assistant.store import Index
+from assistant.search.store import Index
 from pdfgen import SourceArticle, make_newspaper_pdf
 
 P000, P002 = "000_24189f6fbd2ff608.txt", "002_ca3652deaf3b49ce.txt"

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Answerer
+from assistant.answer.pipeline import Answerer
 from assistant.config import SAMPLE_DIR, Settings
-from assistant.ingest import ingest
-from assistant.retrieve import open_retriever
+from assistant.ingest.pipeline import ingest
+from assistant.search.retrieve import open_retriever
 
 PLANTED = """世界献血者日口号更改通知
 

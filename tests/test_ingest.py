@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunk import chunk_article, sentences
+from assistant.ingest.chunk import chunk_article, sentences
 from assistant.cli import main
 from assistant.config import SAMPLE_DIR, Settings
-from assistant.embed import load_embedder
+from assistant.search.embed import load_embedder
 from assistant.errors import InputFileError
-from assistant.ingest import file_key, ingest, read_articles, read_pages
-from assistant.store import Index
+from assistant.ingest.pipeline import file_key, ingest, read_articles, read_pages
+from assistant.search.store import Index
 from pdfgen import SourceArticle, make_encrypted_pdf, make_image_only_pdf, make_newspaper_pdf
 
 P000, P002 = "000_24189f6fbd2ff608.txt", "002_ca3652deaf3b49ce.txt"
@@ -190,7 +190,7 @@ def test_inspect_json_lists_the_articles_without_indexing(mini, sample_dir, caps
 
 def test_interrupted_ingest_keeps_saved_files(mini, sample_dir, embedder, monkeypatch):
     """Files are saved every few files: a crash after the save keeps them, a re-run completes."""
-    import assistant.ingest as ing
+    import assistant.ingest.pipeline as ing
     for n in range(3):
         shutil.copy(sample_dir / P000, sample_dir / f"copy{n}.txt")
         (sample_dir / f"copy{n}.txt").write_text(

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 from assistant.config import SAMPLE_DIR, Settings
-from assistant.ingest import ingest, read_articles
-from assistant.store import Index
+from assistant.ingest.pipeline import ingest, read_articles
+from assistant.search.store import Index
 from conftest import ROOT
 from pdfgen import SourceArticle, make_newspaper_pdf
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from assistant import metrics as m
+from assistant.evaluation import metrics as m
 
 A = ("000.txt", "甲")
 B = ("000.txt", "乙")

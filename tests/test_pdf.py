@@ -11,12 +11,12 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from assistant.chunk import chunk_article, sentences
+from assistant.ingest.chunk import chunk_article, sentences
 from assistant.config import SAMPLE_DIR
 from assistant.errors import InputFileError
-from assistant.ingest import read_articles, read_pages
-from assistant.pdfpages import read_pdf_pages
-from assistant.split import split_page
+from assistant.ingest.pipeline import read_articles, read_pages
+from assistant.ingest.pdfpages import read_pdf_pages
+from assistant.ingest.split import split_page
 from pdfgen import (Layout, SourceArticle, make_corrupt_pdf, make_encrypted_pdf, make_image_only_pdf,
                     make_newspaper_pdf)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from answerhits import make_hits
-from assistant.quotes import (MIN_QUOTE_SHARE, locate_quote, quote_text, repair_copying,
+from assistant.answer.quotes import (MIN_QUOTE_SHARE, locate_quote, quote_text, repair_copying,
                               split_reply)
 
 

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.embed import load_embedder
+from assistant.search.embed import load_embedder
 from assistant.errors import IndexError_, ModelError
-from assistant.lexical import expand, tokenize
+from assistant.search.lexical import expand, tokenize
 from assistant.records import Chunk
-from assistant.retrieve import Filters, Retriever, open_retriever, search_command
-from assistant.store import Index
+from assistant.search.retrieve import Filters, Retriever, open_retriever, search_command
+from assistant.search.store import Index
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = [  # (file, title, text, date, issue, section)
@@ -146,7 +146,7 @@ def retrieval_counts(retriever: Retriever, questions: list[dict]) -> dict[str, d
 
 @pytest.mark.slow
 def test_default_model_quality_gate(settings: Settings) -> None:
-    from assistant.ingest import ingest
+    from assistant.ingest.pipeline import ingest
 
     ingest([str(ROOT / "data" / "sample")], settings)
     retriever = open_retriever(settings)
@@ -163,7 +163,7 @@ def test_vectorised_bm25_scores_equal_bm25s_own() -> None:
     import bm25s
     from bm25s.tokenization import Tokenized
 
-    from assistant.lexical import BM25
+    from assistant.search.lexical import BM25
     texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "data" / "sample").glob("*.txt"))]
     docs = [tokenize(line) for t in texts for line in t.splitlines() if tokenize(line)]
     vocab = {w: i for i, w in enumerate(dict.fromkeys(w for d in docs for w in d))}

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunk import sentences
-from assistant.ingest import read_articles
+from assistant.ingest.chunk import sentences
+from assistant.ingest.pipeline import read_articles
 from assistant.records import Line, Page
-from assistant.split import split_page
-from assistant.units import is_label, parse_sources
+from assistant.ingest.split import split_page
+from assistant.ingest.units import is_label, parse_sources
 
 
 # Ground truth from shared/CORPUS.md: (title, sources) per page, in page order.

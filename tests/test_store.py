@@ -15,12 +15,12 @@ import faiss
 import numpy as np
 import pytest
 
-from assistant import store
+from assistant.search import store
 from assistant.config import Settings
-from assistant.embed import load_embedder
+from assistant.search.embed import load_embedder
 from assistant.errors import IndexError_
 from assistant.records import Chunk
-from assistant.store import Index
+from assistant.search.store import Index
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,7 +123,7 @@ def test_refuses_other_model_other_format_and_missing_index(tmp_path: Path, embe
 CRASH = textwrap.dedent("""
     import os, signal, sys
     import numpy as np
-    from assistant import store
+    from assistant.search import store
     from assistant.records import Chunk
     where, index_dir = sys.argv[1], sys.argv[2]
     def die(*a, **k):
@@ -159,7 +159,7 @@ def test_killed_save_leaves_the_previous_index_loadable(tmp_path: Path, embedder
 
 
 def test_the_model_mismatch_message_names_the_settings_that_switch_back() -> None:
-    from assistant.store import _switch_back
+    from assistant.search.store import _switch_back
 
     assert _switch_back("embeddinggemma-300m") == ("set ASSISTANT_EMBED_BACKEND=sentence-transformers"
                                                    " (an index built before EmbeddingGemma moved "

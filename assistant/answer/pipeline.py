@@ -1,0 +1,335 @@
+"""Question -> cited Answer: the one answering function behind the CLI, the chat UI and the eval.
+
+In:  a question (plus chat history and optional Filters), Settings, a Retriever (or the index).
+Out: `Answerer.stream()` yields text deltas and then exactly one final records.Answer;
+     `Answerer.ask()` returns just the Answer; `ask_command()` prints answers for `assistant ask`.
+Steps: check the question -> condense it with the history -> retrieve -> refuse without calling the
+model when nothing is relevant enough or the question names a year or an ordinal ("the 21st
+team") no passage mentions -> stream the LLM's reply (the source sentences it relies on, quoted,
+then the answer) with [n] citations renumbered as they stream -> withhold (refuse, saying why)
+an answer that says the sources lack it, whose quote is in no source, that states a number its
+sources lack, or whose cited articles are about another year or ordinal than the question's
+(the 20th team for the 21st) -> ask the model again, in a short fresh request that shows only
+the quoted sentences, whether they answer the question, and withhold on a No -> otherwise cite the
+sources the quotes are in (an answer that only repeats the question gives way to its quotes) -> on
+any endpoint failure, or a reply with no words, an extractive answer with a notice.
+The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
+when the model refused or failed mid-answer, and when a question across reports was answered one
+article at a time: the stream numbers each article's sources from [1]).
+Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules
+(citations.py), reading the reply's quotes (quotes.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+from assistant.answer import chain
+from assistant.answer.citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, adds_nothing,
+                        cited_numbers, extractive_answer, format_sources, has_words, is_refusal,
+                        lacks_asked_number, language, may_become_refusal, says_absent,
+                        about_other, absent_years, passage_texts, ungrounded_numbers,
+                        unmentioned_ordinals)
+from assistant.config import Settings
+from assistant.errors import EndpointError, ModelError, QuestionError
+from assistant.answer.endpoint import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint
+from assistant.answer.quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text, repair_copying,
+                     split_reply)
+from assistant.records import Answer, Hit
+from assistant.answer.reports import PART_NOTE, join_answers, report_groups
+
+NO_NUMBER = "the question asks how many, and the answer gives no number"
+NOTICE = {"en": "The language model is unavailable ({reason}); showing the best-matching "
+                "sentences from the sources instead.",
+          "zh": "语言模型不可用（{reason}），以下为来源中最相关的原文句子。"}
+
+
+def check_question(question: str, settings: Settings) -> str:
+    q = question.strip()
+    if not q:
+        raise QuestionError("the question is empty")
+    if len(q) > settings.max_question_chars:
+        raise QuestionError(f"the question is {len(q)} characters long; the limit is "
+                            f"{settings.max_question_chars} (ASSISTANT_MAX_QUESTION_CHARS)")
+    return q
+
+
+def is_relevant(hits: list[Hit], settings: Settings) -> bool:
+    """Whether the best passage is close enough to the question to be worth asking the model:
+    its cosine score reaches Settings.min_dense_score (calibrated for the default embedding model);
+    without dense scores (a BM25-only search), whether any question word was found at all."""
+    dense = [h.dense_score for h in hits if h.dense_score is not None]
+    if dense:
+        return max(dense) >= settings.min_dense_score
+    return any((h.bm25_score or 0) > 0 for h in hits)
+
+
+class Answerer:
+    """Holds the retriever and the endpoint (starting the local server on first use) across
+    questions; safe to share between threads (the chat UI's sessions do)."""
+
+    def __init__(self, settings: Settings, retriever=None) -> None:
+        self.settings = settings
+        self._retriever = retriever
+        self._server: LocalServer | None = None
+        self._lock = threading.Lock()  # concurrent first questions start ONE local server
+
+    @property
+    def retriever(self):
+        if self._retriever is None:
+            from assistant.search.retrieve import open_retriever  # loads torch and faiss: only when needed
+            self._retriever = open_retriever(self.settings)
+        return self._retriever
+
+    def endpoint(self) -> Endpoint:
+        """The configured endpoint, checked healthy; starts (or restarts) the local server."""
+        s = self.settings
+        if s.llm_base_url:
+            endpoint = remote_endpoint(s)
+            if not is_healthy(endpoint.base_url, min(5.0, s.llm_timeout), endpoint.api_key):
+                raise EndpointError(f"LLM endpoint {endpoint.shown} is unreachable")
+            return endpoint
+        with self._lock:
+            if self._server is None or not self._server.running:  # not started yet, or crashed
+                self._stop_server()
+                self._server = local_server(s).start()
+            return Endpoint(self._server.base_url, s.llm_model)
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop_server()
+
+    def _stop_server(self) -> None:
+        if self._server:
+            self._server.stop()
+            self._server = None
+
+    def ask(self, question: str, history: Sequence[tuple[str, str]] = (), filters=None) -> Answer:
+        *_, answer = self.stream(question, history, filters)
+        return answer
+
+    def stream(self, question: str, history: Sequence[tuple[str, str]] = (),
+               filters=None) -> Iterator[str | Answer]:
+        t0 = time.monotonic()
+        question = check_question(question, self.settings)
+        lang = language(question)
+        timings: dict[str, float] = {}
+        asked, query = self._condense(question, list(history), timings)
+        t = time.monotonic()
+        hits = self.retriever.search(query, k=self.settings.top_k, filters=filters)
+        timings["retrieve"] = round(time.monotonic() - t, 3)
+        unnamed = absent_years(asked, hits) + unmentioned_ordinals(asked, passage_texts(hits))
+        if not is_relevant(hits, self.settings) or unnamed:
+            flags = [f"no source mentions {', '.join(unnamed)}"] if unnamed else []
+            yield REFUSAL[lang]
+            yield self._done(Answer(question, REFUSAL[lang], [], refused=True, flags=flags),
+                             timings, t0)
+            return
+        groups = report_groups(asked, hits)  # one group, unless the question spans reports
+        several, earlier = len(groups) > 1, [q for q, _ in history]
+        parts: list[Answer] = []
+        try:
+            endpoint = self.endpoint()
+            for n, group in enumerate(groups):
+                if n:
+                    yield "\n"
+                for out in self._reply(endpoint, question, asked, [hits[i] for i in group], lang,
+                                       earlier, timings, several):
+                    if isinstance(out, Answer):
+                        parts.append(out)
+                    else:
+                        yield out
+        except (EndpointError, ModelError) as e:
+            yield self._fallback(question, hits, lang, str(e), timings, t0)
+            return
+        answer = parts[0] if len(parts) == 1 else join_answers(question, parts, lang)
+        if len(parts) > 1 and not answer.refused and lacks_asked_number(answer.text, asked):
+            answer = Answer(question, REFUSAL[lang], [], refused=True, flags=answer.flags + [
+                f"withheld “{answer.text[:200]}”: {NO_NUMBER}"])
+        yield self._done(answer, timings, t0, endpoint.model)
+
+    def _reply(self, endpoint: Endpoint, question: str, asked: str, hits: list[Hit], lang: str,
+               earlier: list[str], timings: dict[str, float],
+               part: bool = False) -> Iterator[str | Answer]:
+        """One model reply over `hits`: its text deltas ([n] renumbered as they stream), then its
+        checked Answer (_final). EndpointError/ModelError when the endpoint fails or the reply has
+        no words. A `part` is the reply about one of several reports (reports.py): the model is
+        told so, and the checks that need the whole answer are left to the caller."""
+        t = time.monotonic()
+        mapper, raw, shown = CitationMapper(len(hits)), "", []
+        for delta in chain.stream_answer(endpoint, self.settings, asked, format_sources(hits),
+                                         LANGUAGE_NAME[lang], earlier, PART_NOTE if part else ""):
+            raw += delta
+            if not shown and may_become_refusal(raw):
+                continue  # hold back what may be the refusal marker: never show it
+            out = mapper.feed(delta if shown else raw)
+            shown.append(out)
+            if out:
+                yield out
+        timings["generate"] = round(timings.get("generate", 0.0) + time.monotonic() - t, 3)
+        if is_refusal(raw):
+            yield Answer(question, REFUSAL[lang], [], refused=True)
+            return
+        quotes, reply = split_reply(raw)
+        if not has_words(reply):  # e.g. "[1] [2] [3]"
+            raise EndpointError("it gave source numbers but no answer")
+
+        def confirm(sentences: list[str]) -> bool:
+            t = time.monotonic()
+            try:
+                return chain.answers_question(endpoint, self.settings, asked, sentences)
+            finally:
+                timings["check"] = round(time.monotonic() - t, 3)
+
+        yield self._final(question, quotes, reply, hits, lang, None if part else confirm, part)
+
+    def _condense(self, question: str, history: list[tuple[str, str]],
+                  timings: dict[str, float]) -> tuple[str, str]:
+        """(the question to answer, the search query). A follow-up is rewritten by the model as a
+        standalone question; when that fails or changes nothing ("他们一行共有多少人？" often comes
+        back as is from a small model), it is answered as asked and searched for together with
+        the previous questions, which name what "他们" refers to."""
+        if not history:
+            return question, question
+        t = time.monotonic()
+        try:
+            standalone = chain.condense(self.endpoint(), self.settings, question, history)
+        except (EndpointError, ModelError):
+            standalone = question
+        timings["condense"] = round(time.monotonic() - t, 3)
+        if standalone.split() != question.split():
+            return standalone, standalone
+        return question, " ".join([q for q, _ in history[-2:]] + [question])
+
+    def _final(self, question: str, quotes: list[str], reply: str, hits: list[Hit], lang: str,
+               confirm: Callable[[list[str]], bool] | None = None, part: bool = False) -> Answer:
+        """The checked answer from the model's reply (`quotes` are its Quote lines).
+        Withheld, i.e. refused with the reason flagged, when the model says in its own words that
+        the sources lack the answer, when a quote is not in any source (a made-up "sentence"),
+        when the answer states a number that neither the sources nor the question contain, when a
+        how-many question gets no number of the answer's own, when the articles it cites mention
+        none of the years or none of the ordinals the question names (about_other), or when
+        `confirm` (the model asked again, shown only the quotes) says the quotes do not answer the
+        question.
+        Otherwise the answer cites the sources its quotes were found in (a misnumbered quote's [n]
+        is corrected), characters it mis-copied from them are put right, and the citations are
+        numbered from [1]. An answer that only repeats the question ("Xinjiang and Tibet" for
+        "which two regions, one in Xinjiang and one in Tibet") is replaced by its quotes.
+        A `part` (one report's share of a question across reports) need not hold the number a
+        how-many question asks for: the joined answer must (stream())."""
+        def withheld(reason: str) -> Answer:
+            return Answer(question, REFUSAL[lang], [], refused=True,
+                          flags=[f"withheld the model's answer “{reply[:200]}”: {reason}"])
+
+        if says_absent(reply):
+            return withheld("it says the sources do not answer")
+        quote_is_answer = bool(quotes) and reply == "\n".join(quotes)  # a reply of Quote lines only
+        located: dict[str, int] = {}  # quoted words -> the source they are in
+        renumber: dict[int, int] = {}  # a quote's [n] -> the source it really is in
+        for line in quotes:
+            words, claimed = quote_text(line), cited_numbers(line)
+            if not words:
+                continue  # "Quote:" with nothing quoted: judged as an answer without a quote
+            source, share = locate_quote(words, hits, prefer=claimed)
+            if share < MIN_QUOTE_SHARE:
+                return withheld(f"its quote “{words[:100]}” is not in the sources")
+            located[words] = source
+            if len(claimed) == 1 and claimed[0] != source:  # misnumbered by the model
+                renumber.setdefault(claimed[0], source)
+        reply = CITE.sub(lambda m: "".join(f"[{renumber.get(n, n)}]"
+                                           for n in cited_numbers(m.group(0))), reply)
+        flags = []
+        if located and not quote_is_answer and adds_nothing(reply, question):
+            reply, quote_is_answer = "\n".join(f"“{w}” [{n}]" for w, n in located.items()), True
+            flags.append("the model's answer only repeated the question: its quoted sentences "
+                         "are shown as the answer")
+        cited = [n for n in cited_numbers(reply) if 1 <= n <= len(hits)]
+        if uncited := list(dict.fromkeys(n for n in located.values() if n not in cited)):
+            reply = reply.rstrip() + " " + "".join(f"[{n}]" for n in uncited)
+            cited += uncited
+        reply = repair_copying(reply, [hits[n - 1].chunk.text for n in cited])
+        if missing := ungrounded_numbers(reply, question, hits):  # a small model's invented figure
+            return withheld(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} in none "
+                            "of its sources")
+        if not part and lacks_asked_number(reply, question):
+            return withheld(NO_NUMBER)
+        if other := about_other(question, [hits[n - 1] for n in cited] or hits, hits):
+            return withheld(f"the question asks about {', '.join(other)}; the articles it cites "
+                            "do not mention it")
+        if confirm and located:
+            try:
+                if not confirm(list(located)):
+                    return withheld("shown only its quotes, the model said they do not answer "
+                                    "the question")
+            except (EndpointError, ModelError) as e:
+                flags.append(f"not checked whether the quotes answer the question ({e})")
+        if not cited:  # uncited: attach the source the answer's words come from, and say so
+            source = best_source(reply, hits)
+            if source is None:
+                flags.append("no citations: the answer cites none of its sources")
+            else:
+                reply += f" [{source}]"
+                flags.append("no citations from the model: [1] added by matching the answer's "
+                             "words to the sources")
+        mapper = CitationMapper(len(hits))
+        text = (mapper.feed(reply) + mapper.flush()).strip()
+        shown = "" if quote_is_answer else "\n".join(
+            f"“{words}” {mapper.feed(f'[{source}]')}" for words, source in located.items())
+        return Answer(question, text, mapper.citations(hits), flags=mapper.flags + flags,
+                      quote=shown)
+
+    def _fallback(self, question: str, hits: list[Hit], lang: str, reason: str,
+                  timings: dict[str, float], t0: float) -> Answer:
+        text, citations = extractive_answer(question, hits)
+        notice = NOTICE[lang].format(reason=reason)
+        answer = Answer(question, text, citations, fallback=True, notice=notice)
+        return self._done(answer, timings, t0, "extractive")
+
+    def _done(self, answer: Answer, timings: dict[str, float], t0: float,
+              model: str = "") -> Answer:
+        answer.model = model
+        answer.timings = {**timings, "total": round(time.monotonic() - t0, 3)}
+        return answer
+
+
+def _print_answer(answer: Answer) -> None:
+    print(answer.text)
+    for quote in answer.quote.splitlines():
+        print(f"  Quote: {quote}")
+    if answer.notice:
+        print(f"\n[{answer.notice}]")
+    if answer.citations:
+        print("\nSources:")
+        for n, c in enumerate(answer.citations, 1):
+            print(f"  [{n}] {c.label()}")
+    for flag in answer.flags:
+        print(f"  check: {flag}")
+    print()
+
+
+def ask_command(questions: list[str], settings: Settings, as_json: bool,
+                answerer: Answerer | None = None) -> int:
+    """`assistant ask`: answer each question (models load once); 2 if any question was rejected."""
+    answerer = answerer or Answerer(settings)
+    status = 0
+    try:
+        for question in questions:
+            try:
+                answer = answerer.ask(question)
+            except QuestionError as e:
+                status = 2
+                print(json.dumps({"question": question, "error": str(e)}, ensure_ascii=False)
+                      if as_json else f"error: {e}", file=sys.stdout if as_json else sys.stderr)
+                continue
+            if as_json:
+                print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            else:
+                _print_answer(answer)
+    finally:
+        answerer.close()
+    return status
+

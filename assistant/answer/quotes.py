@@ -1,0 +1,128 @@
+"""What the model copied from its sources: the Quote/Answer reply form and checks on the copies.
+
+In:  the model's reply text and the retrieved Hits.
+Out: the reply split into its Quote lines and its answer (mangled [n] markers repaired), the
+     words of a quote, the source a quote really comes from (and how much of it does), the source
+     a short uncited answer was copied from, and the answer with mis-copied characters put right.
+Not handled here: numbering and mapping citations, refusals, numbers (citations.py); deciding what
+to do with a bad quote (answer.py).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from assistant.answer.citations import CITE, CJK, grams, has_words
+from assistant.records import Hit
+
+_QUOTE_MARKS = "“”\"'‘’「」『』<>"
+
+
+def _plain(text: str) -> str:
+    """NFKC, without spaces and quotation marks: for finding copied text in a source."""
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[\s" + re.escape(_QUOTE_MARKS) + r"]", "", text)
+
+
+def best_source(text: str, hits: list[Hit], min_overlap: int = 3) -> int | None:
+    """1-based number of the first source `text` is copied from whole (a name, a figure), else of
+    the source sharing most words/bigrams with it (at least min_overlap)."""
+    plain = _plain(CITE.sub("", text)).rstrip("。.")
+    for n, hit in enumerate(hits, 1):  # a short answer such as a name, copied from one source
+        if len(plain) >= 2 and plain in _plain(hit.chunk.text):
+            return n
+    words = grams(text)
+    overlaps = [len(words & grams(h.chunk.text)) for h in hits]
+    if not overlaps or max(overlaps) < min_overlap:
+        return None
+    return overlaps.index(max(overlaps)) + 1
+
+
+# The answer prompt asks for "Quote: “…” [n]" then "Answer: … [n]" (prompts/answer.txt): copying
+# the sentence first keeps a small model on the passage, and the quote can be checked verbatim.
+_QUOTE_LABEL = r"^[\s*#>]*(?:quote|引文|引用|原文)\**\s*[:：]"  # "Quote:", "**Quote:**", "引文："
+_QUOTE_LINE = re.compile(_QUOTE_LABEL + r"[\s*]*(.*)$", re.I | re.M)
+_ANSWER_LINE = re.compile(r"^[\s*#>]*(?:answer|回答|答案)\**\s*[:：][\s*]*", re.I | re.M)
+MIN_QUOTE_SHARE = 0.8  # of a quote that one source must hold verbatim (locate_quote; set on eval/)
+
+
+# what a small model makes of "[n]": "[<source>3]", "[<1>]", "[<source>2</source>]", "<2>"
+_MANGLED_CITE = re.compile(r"[\[<](?:[\s<>/\[]|source)*?(\d{1,3})(?:[\s<>/\]]|source)*[\]>]", re.I)
+# where an answer stops: the model echoing a source ("[1] headline" then "<source>") or quoting again
+_ANSWER_END = re.compile(r"^[^\n]*\n[ \t]*<\s*/?\s*source|<\s*/?\s*source|" + _QUOTE_LABEL,
+                         re.I | re.M)
+
+
+def split_reply(text: str) -> tuple[list[str], str]:
+    """(the Quote lines, the answer) of a reply in the prompt's form, with mangled citation markers
+    repaired. A reply without a Quote line is all answer; one without an Answer line, or whose
+    Answer line holds no words ("Answer: [1]"), answers with its quotes. The answer ends where the
+    model starts echoing a source or quoting again."""
+    text = _MANGLED_CITE.sub(lambda m: f"[{m.group(1)}]", text)
+    answer = _ANSWER_LINE.search(text)
+    quotes = [m.group(1).strip() for m in _QUOTE_LINE.finditer(text)
+              if answer is None or m.start() < answer.start()]
+    if answer:
+        rest = text[answer.end():]
+        end = _ANSWER_END.search(rest)
+        reply = rest[:end.start() if end else None].strip()
+        if quotes and not has_words(reply):
+            reply = "\n".join(quotes)
+    else:
+        reply = "\n".join(quotes) if quotes else text.strip()
+    return quotes, reply
+
+
+def quote_text(line: str) -> str:
+    """The quoted words of a Quote line: without quotation marks, its [n] and anything after it."""
+    cite = CITE.search(line)
+    if cite and cite.start() > 0:
+        line = line[:cite.start()]
+    return CITE.sub("", line).strip().strip(_QUOTE_MARKS).strip()
+
+
+def locate_quote(quote: str, hits: list[Hit], min_run: int = 3,
+                 prefer: Sequence[int] = ()) -> tuple[int, float]:
+    """(1-based number of the source that covers most of `quote`, the share it covers); (0, 0.0)
+    for an empty quote. Covered means: in verbatim runs of at least `min_run` characters, in the
+    source's order, so a quote that strings together a list's items from one sentence counts,
+    while a made-up sentence built around a real phrase does not. Spaces, width and quotation
+    marks are ignored. On a tie the `prefer`red sources (the ones the model named) win."""
+    q = _plain(quote)
+    best = (0, 0.0)
+    if not q:
+        return best
+    numbers = range(1, len(hits) + 1)
+    for n in [p for p in prefer if p in numbers] + [n for n in numbers if n not in prefer]:
+        hit = hits[n - 1]
+        s = _plain(f"{hit.chunk.title}\n{hit.chunk.text}")
+        blocks = difflib.SequenceMatcher(None, q, s, autojunk=False).get_matching_blocks()
+        share = sum(b.size for b in blocks if b.size >= min(min_run, len(q))) / len(q)
+        if share > best[1]:
+            best = (n, share)
+    return best
+
+
+def repair_copying(answer: str, sources: list[str], context: int = 3) -> str:
+    """The answer with Chinese characters a small model mis-copied from its sources put right
+    ("戋卫东" for "戎卫东"). A character is mis-copied when no source has it at all, and its
+    neighbours in the answer (up to `context` Chinese characters on each side, at least 2 in all)
+    occur in the sources around one single other character, which replaces it. A character the
+    sources use elsewhere is a choice of words, not a copying slip: "五级甲等" stays as written
+    even though the sources say 四级甲等 and 五级乙等. Latin text and numbers are not touched."""
+    text = "\n".join(sources)
+    chars = list(answer)
+    for i, char in enumerate(chars):
+        if not CJK.match(char) or char in text:
+            continue
+        left = re.search(f"{CJK.pattern}{{0,{context}}}$", "".join(chars[:i])).group()
+        right = re.match(f"{CJK.pattern}{{0,{context}}}", answer[i + 1:]).group()
+        if len(left) + len(right) < 2:
+            continue
+        found = set(re.findall(re.escape(left) + f"({CJK.pattern})" + re.escape(right), text))
+        if len(found) == 1:
+            chars[i] = found.pop()
+    return "".join(chars)

@@ -1,0 +1,170 @@
+"""The one entry point: `assistant ingest | inspect | search | ask | serve | eval | bench | models | llm`.
+
+Parses arguments, builds Settings, calls one function of the module that does the work, and turns
+AssistantError into a one-line message and exit status 2 (1 when some input files were skipped).
+Not handled here: any of the work itself; each subcommand's logic lives in its module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.redact import setup_logging
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "index", None):
+        overrides["index_dir"] = Path(args.index)
+    if getattr(args, "k", None):
+        overrides["top_k"] = args.k
+    settings = Settings(**overrides)
+    setup_logging(settings)
+    return settings
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from assistant.ingest.pipeline import ingest_command
+    return ingest_command(args.paths, _settings(args))
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from assistant.ingest.pipeline import inspect_command
+    return inspect_command(args.paths, _settings(args), as_json=args.json)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from assistant.search.retrieve import search_command
+    return search_command(_questions(args), _settings(args), as_json=args.json, mode=args.mode)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer.pipeline import ask_command
+    return ask_command(_questions(args), _settings(args), as_json=args.json)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.ui.app import serve_command
+    settings = _settings(args)
+    settings.host, settings.port = args.host or settings.host, args.port or settings.port
+    return serve_command(settings)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation.run import eval_command
+    return eval_command(_settings(args), questions=args.questions, as_json=args.json,
+                        baseline=args.baseline, out_dir=args.out, retrieval_only=args.retrieval_only)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from assistant.bench.run import bench_command
+    return bench_command(_settings(args), n_chunks=args.chunks, as_json=args.json)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from assistant.models.cache import models_command
+    return models_command(args.action, _settings(args))
+
+
+def cmd_llm(args: argparse.Namespace) -> int:
+    from assistant.answer.endpoint import serve_llm_command
+    return serve_llm_command(_settings(args), port=args.port)
+
+
+def _questions(args: argparse.Namespace) -> list[str]:
+    """The question from the command line, or one per non-empty line of --batch FILE ('-' = stdin)."""
+    if args.batch:
+        text = sys.stdin.read() if args.batch == "-" else _read_batch(args.batch)
+        return [q.strip() for q in text.splitlines() if q.strip()]
+    if not args.question:
+        raise AssistantError("give a question, or --batch FILE")
+    return [" ".join(args.question)]
+
+
+def _read_batch(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise AssistantError(f"{path}: cannot read the question file ({e.__class__.__name__})") from e
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_index(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--index", help="index folder (default: index/ or ASSISTANT_INDEX_DIR)")
+        return sp
+
+    sp = with_index(sub.add_parser("ingest", help="add newspaper files (.pdf, .txt) to the index"))
+    sp.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    sp.set_defaults(func=cmd_ingest)
+
+    sp = sub.add_parser("inspect", help="show the articles found in files, without indexing")
+    sp.add_argument("paths", nargs="+")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_inspect)
+
+    for name, func, helptext in (("search", cmd_search, "retrieve passages for a question"),
+                                 ("ask", cmd_ask, "answer a question with citations")):
+        sp = with_index(sub.add_parser(name, help=helptext))
+        sp.add_argument("question", nargs="*")
+        sp.add_argument("--batch", metavar="FILE", help="one question per line; '-' reads stdin")
+        sp.add_argument("-k", type=int, help="number of passages")
+        sp.add_argument("--json", action="store_true", help="one JSON object per question")
+        if name == "search":
+            sp.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+        sp.set_defaults(func=func)
+
+    sp = with_index(sub.add_parser("serve", help="the chat web UI"))
+    sp.add_argument("--host", help="default 127.0.0.1; other hosts require ASSISTANT_AUTH_*")
+    sp.add_argument("--port", type=int)
+    sp.set_defaults(func=cmd_serve)
+
+    sp = with_index(sub.add_parser("eval", help="measure retrieval and answer quality"))
+    sp.add_argument("--questions", help="JSONL question set (default: eval/questions.jsonl)")
+    sp.add_argument("--baseline", help="baseline JSON to compare with (default: eval/baseline.json)")
+    sp.add_argument("--out", help="folder for summary.json and report.md (default: eval/report)")
+    sp.add_argument("--retrieval-only", action="store_true",
+                    help="skip the LLM: retrieval metrics only (fast)")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_eval)
+
+    sp = sub.add_parser("bench", help="speed and memory at archive scale")
+    sp.add_argument("--chunks", type=int, default=100_000)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_bench)
+
+    sp = sub.add_parser("models", help="fetch (pull) or show (list) the offline models")
+    sp.add_argument("action", choices=["pull", "list"])
+    sp.set_defaults(func=cmd_models)
+
+    sp = sub.add_parser("llm", help="run the local llama.cpp server on its own")
+    sp.add_argument("action", choices=["serve"])
+    sp.add_argument("--port", type=int, default=8080)
+    sp.set_defaults(func=cmd_llm)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `assistant inspect ... | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""The chat web UI (`assistant serve`): Gradio Blocks over the same Answerer as `assistant ask`.
+
+In: Settings (index, models, endpoint, host/port, login, upload limit).
+Out: a web page with a streamed, multi-turn chat; every answer lists its numbered citations, and
+clicking one shows the passage marked in its article and, for a PDF, the page image with the
+passage highlighted. Also: date/issue filters, model and index status, example questions, and
+uploads of new issues (checked, ingested, then searchable at once). The same answers are served
+at the API endpoint /ask (JSON, as `assistant ask --json`).
+Models load once (backend.Engine); each browser session keeps its own history and citations in
+gr.State, so concurrent sessions never share an answer. Off loopback a login is required.
+Not handled here: models, index and uploads (backend.py), answering (answer.py), rendering a
+cited source (sourceview.py).
+"""
+
+from __future__ import annotations
+
+import html
+
+import io
+import ipaddress
+from pathlib import Path
+
+import gradio as gr
+from PIL import Image
+
+from assistant.ui.engine import Engine, parse_filters
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.records import Answer, Citation
+from assistant.ui.sourceview import article_html, page_png, resolve_file
+
+EXAMPLES = ["世界献血者日的口号是什么？", "Which hospitals passed level 4A?",
+            "福建省立医院与哪里开展麻醉学科协作？", "What did the medical team in Senegal do for Children's Day?"]
+ALL_ISSUES = ""
+CSS = """
+#source-view .article { max-height: 26rem; overflow-y: auto; line-height: 1.8; }
+#source-view mark.cited { background: #ffd95a; padding: 0 .1em; }
+#source-view .source-file { color: var(--body-text-color-subdued); font-size: .9em; }
+"""
+
+
+def format_answer(answer: Answer) -> str:
+    parts = [f"*{answer.notice}*"] if answer.notice else []
+    parts.append(answer.text)
+    if answer.quote:  # the sentences the answer rests on, as the newspaper printed them
+        parts.append("\n>\n".join(f"> {line}" for line in answer.quote.splitlines()))
+    if answer.citations:
+        parts.append("**Sources**  \n" + "  \n".join(
+            f"[{i}] {c.label()}" for i, c in enumerate(answer.citations, 1)))
+    if answer.flags:  # what the citation and number checks found: the reader should know
+        parts.append("<small>Checks: " + "; ".join(html.escape(f, quote=False) for f in answer.flags) + "</small>")
+    return "\n\n".join(parts)
+
+
+def _sources(turns: list[dict], turn: int) -> dict:
+    """The citations of answer `turn` as choices; each value is "turn:index"."""
+    if not turns:
+        return gr.update(choices=[], value=None, label="Sources")
+    if not turns[turn]["citations"]:
+        return gr.update(choices=[], value=None, label=f"Answer {turn + 1} cites no sources")
+    choices = [(f"[{i}] {Citation(**c).label()}", f"{turn}:{i - 1}")
+               for i, c in enumerate(turns[turn]["citations"], 1)]
+    return gr.update(choices=choices, value=None, label=f"Sources of answer {turn + 1}: click one")
+
+
+def build_app(engine: Engine) -> gr.Blocks:
+    def respond(question: str, messages: list, turns: list, date_from: str, date_to: str,
+                issue: str):
+        question = question.strip()
+        if not question:
+            return
+        shown = question if len(question) <= engine.settings.max_question_chars else \
+            question[:200] + f"… ({len(question)} characters)"
+        messages = messages + [{"role": "user", "content": shown},
+                               {"role": "assistant", "content": "…"}]
+        yield "", messages, turns, gr.update()
+        history = [(t["question"], t["answer"]) for t in turns if t["answer"]]
+        text, answer = "", None
+        try:
+            for part in engine.stream(question, history, parse_filters(date_from, date_to, issue)):
+                if isinstance(part, Answer):
+                    answer = part
+                else:
+                    text += part
+                    messages[-1] = {"role": "assistant", "content": text}
+                    yield "", messages, turns, gr.update()
+        except AssistantError as e:
+            messages[-1] = {"role": "assistant", "content": f"⚠️ {e}"}
+            turns = turns + [{"question": question, "answer": "", "citations": []}]
+            yield "", messages, turns, _sources(turns, len(turns) - 1)
+            return
+        messages[-1] = {"role": "assistant", "content": format_answer(answer)}
+        turns = turns + [{"question": question, "answer": answer.text,
+                          "citations": [c.to_dict() for c in answer.citations]}]
+        yield "", messages, turns, _sources(turns, len(turns) - 1)
+
+    def pick_answer(turns: list, evt: gr.SelectData):
+        turn = evt.index // 2  # messages alternate: question, answer
+        return _sources(turns, turn) if turn < len(turns) else gr.update()
+
+    def show_source(choice: str | None, turns: list):
+        if not choice:
+            return "", gr.update(visible=False)
+        turn, i = map(int, choice.split(":"))
+        citation = Citation(**turns[turn]["citations"][i])
+        view = article_html(citation, i + 1, engine.article(citation))
+        pdf = resolve_file(citation.file, engine.settings.index_dir)
+        if pdf is None or pdf.suffix.lower() != ".pdf":
+            return view, gr.update(value=None, visible=False)
+        try:
+            png = page_png(pdf, citation.page, citation.bbox, citation.text)
+        except AssistantError as e:
+            return view + f"<p>⚠️ {e}</p>", gr.update(value=None, visible=False)
+        return view, gr.update(value=Image.open(io.BytesIO(png)), visible=True,
+                               label=f"{pdf.name} · page {citation.page}")
+
+    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()):
+        lines = engine.add_files([Path(f) for f in files or []], progress)
+        report = "  \n".join(lines) or "Choose .pdf or .txt files first."
+        return report, engine.status(), _issue_choices(), None
+
+    def _issue_choices() -> dict:
+        return gr.update(choices=[("All issues", ALL_ISSUES)] + [(i, i) for i in engine.issues()])
+
+    def api_ask(question: str, history: list[list[str]] | None = None, date_from: str = "",
+                date_to: str = "", issue: str = "") -> dict:
+        """Answer a question as `assistant ask --json` does; history: earlier [question, answer]
+        pairs; dates (YYYY-MM-DD) and issue filter the sources."""
+        return engine.answer(question, [tuple(h) for h in history or []],
+                             parse_filters(date_from, date_to, issue)).to_dict()
+
+    with gr.Blocks(title="Newspaper assistant", analytics_enabled=False) as demo:
+        turns = gr.State([])
+        gr.Markdown("## Health newspaper archive assistant\nAsk in Chinese or English; "
+                    "every answer cites issue, date, page and article.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Chat", height=520, elem_id="chat", buttons=["copy"])
+                with gr.Row():
+                    question = gr.Textbox(show_label=False, scale=5, elem_id="question",
+                                          placeholder="Ask about the archive…")
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Examples",
+                            api_visibility="private")
+                with gr.Accordion("Filters", open=False):
+                    with gr.Row():
+                        date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
+                        date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD")
+                        issue = gr.Dropdown(label="Issue", value=ALL_ISSUES, choices=[
+                            ("All issues", ALL_ISSUES)] + [(i, i) for i in engine.issues()])
+            with gr.Column(scale=2):
+                sources = gr.Radio(label="Sources", choices=[], elem_id="sources")
+                source_view = gr.HTML(elem_id="source-view")
+                page_image = gr.Image(label="Page", visible=False, interactive=False,
+                                      format="png", elem_id="page-image", buttons=["fullscreen"])
+        with gr.Row():
+            status = gr.Markdown(engine.status(), elem_id="status")
+            with gr.Column():
+                files = gr.File(label=f"Add issues (.pdf, .txt; at most "
+                                f"{engine.settings.upload_max_mb} MB each)",
+                                file_count="multiple", file_types=[".pdf", ".txt"])
+                add = gr.Button("Add to the archive", elem_id="add")
+                upload_report = gr.Markdown(elem_id="upload-report")
+
+        ui = {"api_visibility": "private"}  # the page's own events; the API is /ask alone
+        # chat and API answers share one limit: one question can be retrieved while another
+        # is generated, and the rest wait in Gradio's queue rather than time out in llama.cpp's
+        answering = {"concurrency_id": "answer",
+                     "concurrency_limit": engine.settings.answer_concurrency}
+        inputs = [question, chat, turns, date_from, date_to, issue]
+        outputs = [question, chat, turns, sources]
+        question.submit(respond, inputs, outputs, **ui, **answering)
+        send.click(respond, inputs, outputs, **ui, **answering)
+        chat.select(pick_answer, [turns], [sources], **ui)
+        chat.clear(lambda: ([], _sources([], 0), "", gr.update(visible=False)),
+                   None, [turns, sources, source_view, page_image], **ui)
+        sources.input(show_source, [sources, turns], [source_view, page_image], **ui)
+        add.click(upload, [files], [upload_report, status, issue, files], **ui)
+        demo.load(lambda: (engine.status(), _issue_choices()), None, [status, issue], **ui)
+        gr.api(api_ask, api_name="ask", **answering)
+    return demo
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def login(settings: Settings) -> tuple[str, str] | None:
+    """Gradio auth from Settings; required (AssistantError without it) off loopback."""
+    if settings.auth_user and settings.auth_password:
+        return settings.auth_user, settings.auth_password.get_secret_value()
+    if is_loopback(settings.host):
+        return None
+    raise AssistantError(f"serving on {settings.host} (not loopback) needs a login: set "
+                         "ASSISTANT_AUTH_USER and ASSISTANT_AUTH_PASSWORD, or use --host 127.0.0.1")
+
+
+def launch(demo: gr.Blocks, settings: Settings, block: bool = True) -> str:
+    """Start serving; returns the local URL (blocks until Ctrl-C unless block=False)."""
+    _, url, _ = demo.queue().launch(
+        server_name=settings.host, server_port=settings.port, share=False, auth=login(settings),
+        prevent_thread_lock=not block, max_file_size=f"{settings.upload_max_mb}mb",
+        ssr_mode=False, mcp_server=False, footer_links=["api"], css=CSS, quiet=True)
+    return url
+
+
+def serve_command(settings: Settings) -> int:
+    login(settings)  # refuse a public host without a login before loading any model
+    print(f"loading models and the index from {settings.index_dir} …", flush=True)
+    engine = Engine(settings)
+    engine.warm_up()
+    try:
+        print(f"open http://{settings.host}:{settings.port} (Ctrl-C stops)", flush=True)
+        launch(build_app(engine), settings)
+    finally:
+        engine.close()
+    return 0

@@ -1,0 +1,151 @@
+"""What every chat session shares, loaded once at start: embedder, index, Answerer, LLM endpoint.
+
+In: Settings. Out: `Engine`, whose `stream()` is exactly `Answerer.stream()` (the function behind
+`assistant ask`), plus what the UI shows around it: index status, issue list, a cited article's
+full text, and `add_files()` that stores, ingests and then serves uploaded issues.
+After an upload the index is reloaded and swapped in; requests already running finish on the
+index they started with, and the LLM server keeps running (one Answerer for the process).
+Not handled here: anything Gradio (app.py), upload checks (uploads.py), answering (answer.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+from assistant.answer.pipeline import Answerer
+from assistant.config import Settings
+from assistant.search.embed import load_embedder
+from assistant.errors import AssistantError, IndexError_, QuestionError
+from assistant.ingest.pipeline import ingest
+from assistant.redact import shown_url
+from assistant.records import Answer, Chunk, Citation, Hit
+from assistant.search.retrieve import Filters, Retriever
+from assistant.ui.sourceview import article_text
+from assistant.search.store import Index
+from assistant.ui.uploads import store_upload
+
+
+class LiveRetriever:
+    """The Retriever of the index currently loaded; `current` is swapped when the index changes."""
+
+    def __init__(self) -> None:
+        self.current: Retriever | None = None
+
+    def search(self, question: str, **kwargs) -> list[Hit]:
+        retriever = self.current
+        if retriever is None:
+            raise IndexError_("no index loaded")
+        return retriever.search(question, **kwargs)
+
+
+class Engine:
+    """One per process; sessions share it read-only, uploads swap its index under a lock."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = load_embedder(settings)
+        self.retriever = LiveRetriever()
+        self.answerer = Answerer(settings, self.retriever)
+        self.index: Index | None = None
+        self.problem = ""
+        self.endpoint_url = shown_url(settings.llm_base_url) if settings.llm_base_url \
+            else "local llama.cpp server (starts on first use)"
+        self._articles: dict[str, list[Chunk]] = {}
+        self._write_lock = threading.Lock()
+        self.reload()
+
+    def warm_up(self) -> None:
+        """Start (or check) the LLM endpoint now rather than on the first question."""
+        try:
+            self.endpoint_url = self.answerer.endpoint().shown
+        except AssistantError as e:
+            self.endpoint_url = f"{e} — answers quote the sources until it is back"
+
+    def close(self) -> None:
+        self.answerer.close()
+
+    def reload(self) -> None:
+        """(Re)open the index from disk and swap it in."""
+        try:
+            index = Index.load(self.settings.index_dir, self.embedder)
+        except IndexError_ as e:
+            self.problem = (f"{e} — add issues with `assistant ingest data/sample`, "
+                            "or upload PDF/TXT files on this page.")
+            return
+        groups: dict[tuple, list[Chunk]] = {}
+        for chunk in index.chunks:
+            groups.setdefault((chunk.file, chunk.page, chunk.position), []).append(chunk)
+        self._articles = {c.id: group for group in groups.values() for c in group}
+        self.retriever.current = Retriever(index, self.embedder, self.settings)
+        self.index, self.problem = index, ""
+
+    def stream(self, question: str, history: list[tuple[str, str]],
+               filters: Filters | None) -> Iterator[str | Answer]:
+        """Text deltas, then the final Answer: the same computation as `assistant ask`."""
+        if self.index is None:
+            raise IndexError_(self.problem)
+        yield from self.answerer.stream(question, history, filters)
+
+    def answer(self, question: str, history: list[tuple[str, str]] = (),
+               filters: Filters | None = None) -> Answer:
+        *_, final = self.stream(question, list(history), filters)
+        return final
+
+    def add_files(self, files: list[Path], progress: Callable[..., object]) -> list[str]:
+        """Check, store and ingest uploads one at a time; one line of outcome per file."""
+        if not files:
+            return []
+        lines = []
+        with self._write_lock:
+            for i, f in enumerate(files):
+                progress(i / len(files), desc=f"indexing {f.name}")
+                try:
+                    stored = store_upload(f, f.name, self.settings)
+                except AssistantError as e:
+                    lines.append(f"Not added: {e}")
+                    continue
+                report = ingest([str(stored)], self.settings, embedder=self.embedder)
+                lines += [f"Not added: {e}" for e in report.skipped]
+                lines += [f"Warning: {w}" for w in report.warnings]
+                if report.unchanged:
+                    lines.append(f"{f.name}: already in the archive")
+                elif report.files:
+                    lines.append(f"{f.name}: added ({report.pages} pages, "
+                                 f"{report.articles} articles, {report.chunks} passages)")
+            self.reload()
+        return lines
+
+    def issues(self) -> list[str]:
+        return sorted({c.issue for c in self.index.chunks if c.issue}) if self.index else []
+
+    def article(self, citation: Citation) -> str:
+        return article_text(self._articles.get(citation.chunk_id, []), self.settings.chunk_overlap)
+
+    def status(self) -> str:
+        s = self.settings
+        lines = [f"**Model** {s.llm_model} · **endpoint** {self.endpoint_url}",
+                 f"**Embeddings** {self.embedder.name}"]
+        if self.index is None:
+            lines.append(f"**Index** {s.index_dir}: {self.problem}")
+        else:
+            st = self.index.stats()
+            lines.append(f"**Index** {s.index_dir}: {st['issues']} issues, {st['pages']} pages, "
+                         f"{st['articles']} articles, {st['chunks']} chunks")
+        return "  \n".join(lines)
+
+
+def parse_filters(date_from: str, date_to: str, issue: str) -> Filters | None:
+    """Filters from the UI's fields ('' = no limit); QuestionError for a malformed date."""
+    date_from, date_to = (date_from or "").strip(), (date_to or "").strip()
+    for label, value in (("from", date_from), ("to", date_to)):
+        try:
+            if value:
+                date.fromisoformat(value)
+        except ValueError:
+            raise QuestionError(f"date {label} '{value}': use the form YYYY-MM-DD") from None
+    if not (date_from or date_to or issue):
+        return None
+    return Filters(date_from=date_from or None, date_to=date_to or None, issue=issue or None)
