@@ -14,7 +14,7 @@ import pytest
 
 from answerhits import PASSAGES, ListRetriever, make_hits
 from assistant.answer.pipeline import Answerer, ask_command, check_question, is_relevant
-from assistant.answer.citations import absent_years
+from assistant.answer.checks.years import absent_years
 from assistant.config import Settings
 from assistant.errors import QuestionError
 from assistant.records import Answer, Hit

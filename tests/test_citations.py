@@ -10,9 +10,13 @@ from __future__ import annotations
 import pytest
 
 from answerhits import PASSAGES, make_hits
-from assistant.answer.citations import (CitationMapper, adds_nothing, extractive_answer, format_sources,
-                                 lacks_asked_number, language, may_become_refusal,
-                                 ungrounded_numbers, unmentioned_ordinals, whole_numbers)
+from assistant.answer.checks.numbers import lacks_asked_number, ungrounded_numbers, whole_numbers
+from assistant.answer.checks.repetition import adds_nothing
+from assistant.answer.checks.years import unmentioned_ordinals
+from assistant.answer.citations import CitationMapper
+from assistant.answer.fallback import extractive_answer
+from assistant.answer.prompting import format_sources, language
+from assistant.answer.refusal import may_become_refusal
 
 
 @pytest.mark.parametrize("text, lang", [("2026年世界献血者日的口号是什么？", "zh"),

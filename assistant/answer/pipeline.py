@@ -29,11 +29,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.answer import chain
-from assistant.answer.citations import (CITE, LANGUAGE_NAME, REFUSAL, CitationMapper, adds_nothing,
-                        cited_numbers, extractive_answer, format_sources, has_words, is_refusal,
-                        lacks_asked_number, language, may_become_refusal, says_absent,
-                        about_other, absent_years, passage_texts, ungrounded_numbers,
-                        unmentioned_ordinals)
+from assistant.answer.checks.numbers import lacks_asked_number, ungrounded_numbers
+from assistant.answer.checks.repetition import adds_nothing
+from assistant.answer.checks.years import about_other, absent_years, passage_texts, unmentioned_ordinals
+from assistant.answer.citations import CITE, CitationMapper, cited_numbers, has_words
+from assistant.answer.fallback import extractive_answer
+from assistant.answer.prompting import LANGUAGE_NAME, format_sources, language
+from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal, says_absent
 from assistant.config import Settings
 from assistant.errors import EndpointError, ModelError, QuestionError
 from assistant.answer.endpoint import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint

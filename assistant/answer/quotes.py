@@ -15,8 +15,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from assistant.answer.citations import CITE, CJK, grams, has_words
+from assistant.answer.citations import CITE, has_words
 from assistant.records import Hit
+from assistant.text import CJK, grams
 
 _QUOTE_MARKS = "“”\"'‘’「」『』<>"
 

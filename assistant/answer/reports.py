@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer.citations import CITE, REFUSAL, cited_numbers
+from assistant.answer.citations import CITE, cited_numbers
+from assistant.answer.refusal import REFUSAL
 from assistant.records import Answer, Citation, Hit
 
 ACROSS_REPORTS = re.compile(

@@ -1,0 +1,31 @@
+"""The prompt's side of an answer: the language to answer in and the numbered sources block.
+
+In:  the question, the retrieved Hits.
+Out: 'zh' or 'en' (and its name for the prompt), the sources as "[n] headline" plus fenced text.
+Not handled here: the prompt templates (prompts/), calling the model (chain.py).
+"""
+
+from __future__ import annotations
+
+from assistant.records import Hit
+from assistant.text import CJK, LATIN
+
+LANGUAGE_NAME = {"en": "English", "zh": "Chinese (简体中文)"}
+
+
+def language(text: str) -> str:
+    """'zh' when at least 30% of the letters are Chinese characters, else 'en'."""
+    cjk, latin = len(CJK.findall(text)), len(LATIN.findall(text))
+    return "zh" if cjk and cjk / (cjk + latin) >= 0.3 else "en"
+
+
+def format_sources(hits: list[Hit]) -> str:
+    """[n] headline (and issue date), then the passage fenced in <source> tags (tags inside the
+    text are defused). File names and page numbers stay out: the model only copied them."""
+    blocks = []
+    for n, hit in enumerate(hits, 1):
+        c = hit.chunk
+        label = f"{c.title}（{c.date}）" if c.date else c.title
+        label, body = (t.replace("<", "‹").replace(">", "›") for t in (label, c.text))
+        blocks.append(f"[{n}] {label}\n<source>\n{body}\n</source>")
+    return "\n".join(blocks)
