@@ -75,7 +75,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E40
 @pytest.fixture(scope="session")
 def llama_server(smollm2_gguf: Path):
     """Base URL (…/v1) of a real llama.cpp server on 127.0.0.1 serving SmolLM2 (one per session)."""
-    from assistant.answer.endpoint import LocalServer
+    from assistant.answer.local_server import LocalServer
     with LocalServer(smollm2_gguf, threads=1, context=2048) as server:
         yield server.base_url
 

@@ -26,7 +26,7 @@ from assistant.ui.engine import Engine, parse_filters
 from assistant.cli import main
 from assistant.config import SAMPLE_DIR, Settings
 from assistant.ingest.pipeline import ingest
-from assistant.answer.endpoint import LocalServer, free_port
+from assistant.answer.local_server import LocalServer, free_port
 from conftest import ARTIFACTS
 from pdfgen import SourceArticle, make_newspaper_pdf
 

@@ -79,7 +79,7 @@ def test_answer_check_is_no_only_for_a_plain_no(scripted_endpoint, reply: str, a
 
 @pytest.mark.slow
 def test_default_qwen_says_whether_a_sentence_answers_the_question() -> None:
-    from assistant.answer.endpoint import local_server
+    from assistant.answer.local_server import local_server
     sentence = ["2026年6月14日是第23个世界献血者日，本次世界献血者日全国主会场活动设在湖北武汉。"]
     with local_server(Settings()) as server:
         endpoint = Endpoint(server.base_url, "qwen")

@@ -14,8 +14,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import ModelError
-from assistant.answer.endpoint import (Endpoint, LocalServer, gguf_path, is_healthy, remote_endpoint,
-                           v1_url)
+from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint, v1_url
+from assistant.answer.local_server import LocalServer, gguf_path
 
 
 def test_missing_gguf_says_to_pull(tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ def test_configured_gguf_that_does_not_exist(tmp_path: Path) -> None:
 
 def test_local_server_dies_with_its_parent(smollm2_gguf: Path) -> None:
     """A parent killed with SIGKILL (no cleanup at all) still takes its llama.cpp child with it."""
-    script = ("import sys, time; from pathlib import Path; from assistant.answer.endpoint import LocalServer; "
+    script = ("import sys, time; from pathlib import Path; from assistant.answer.local_server import LocalServer; "
               f"s = LocalServer(Path({str(smollm2_gguf)!r}), 1, 512).start(); "
               "print(s._proc.pid, flush=True); time.sleep(60)")
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)

@@ -28,7 +28,7 @@ from assistant.ui.app import build_app, launch
 from assistant.ui.engine import Engine
 from assistant.config import SAMPLE_DIR, Settings
 from assistant.ingest.pipeline import ingest
-from assistant.answer.endpoint import free_port
+from assistant.answer.local_server import free_port
 from conftest import ARTIFACTS
 from pdfgen import SourceArticle, make_newspaper_pdf
 
@@ -51,7 +51,7 @@ UPLOAD = SourceArticle("泉州开展手足口病防控培训",
 def _llama_servers() -> set[int]:
     """PIDs of the llama.cpp server processes this test process runs (other tests' included)."""
     return {p.pid for p in psutil.Process().children(recursive=True)
-            if "assistant.answer.endpoint" in " ".join(p.cmdline())}
+            if "assistant.answer.local_server" in " ".join(p.cmdline())}
 
 
 @pytest.fixture(scope="module")

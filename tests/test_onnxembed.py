@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.models import onnx_export
 from assistant.search import onnxembed
 from assistant.config import Settings
 from assistant.search.embed import load_embedder
 from assistant.errors import ModelError
 
 TEXTS = ["世界献血者日的口号是什么？", "which hospitals passed level 4A?",
-         onnxembed.CHECK_TEXTS[-1],  # longer than the attention window: the sliding mask matters
+         onnx_export.CHECK_TEXTS[-1],  # longer than the attention window: the sliding mask matters
          "福建省立医院与新疆昌吉州开展麻醉学科协作，双方签订麻醉学科协作协议书。"]
 
 
@@ -76,11 +77,11 @@ def test_ranking_holds_on_the_sample_questions(onnx_int8, torch_fp32) -> None:
 
 
 def test_other_models_stay_on_pytorch_and_onnx_refuses_them(minilm_path: Path) -> None:
-    assert not onnxembed.supports(minilm_path)
+    assert not onnx_export.supports(minilm_path)
     auto = load_embedder(Settings(embed_model=str(minilm_path), embed_int8=False))
     assert not isinstance(auto, onnxembed.OnnxEmbedder)
     with pytest.raises(ModelError, match="sentence-transformers"):
-        onnxembed.prepare(minilm_path, Path("/nonexistent/never-written"), log=lambda m: None)
+        onnx_export.prepare(minilm_path, Path("/nonexistent/never-written"), log=lambda m: None)
 
 
 def test_a_broken_onnx_folder_names_itself_and_the_fix(tmp_path: Path) -> None:
@@ -88,26 +89,26 @@ def test_a_broken_onnx_folder_names_itself_and_the_fix(tmp_path: Path) -> None:
     folder = tmp_path / "embeddinggemma-300m.onnx"
     with pytest.raises(ModelError, match="models pull"):
         onnxembed.OnnxEmbedder(folder, source, "x")  # missing
-    real = onnxembed.folder_for(source)
+    real = onnx_export.folder_for(source)
     folder.mkdir()
-    shutil.copy(real / onnxembed.STAMP, folder / onnxembed.STAMP)
-    for graph in onnxembed.GRAPHS.values():
+    shutil.copy(real / onnx_export.STAMP, folder / onnx_export.STAMP)
+    for graph in onnx_export.GRAPHS.values():
         (folder / graph).write_bytes(b"not an onnx graph")
     with pytest.raises(ModelError, match=f"{folder}.*models pull"):
         onnxembed.OnnxEmbedder(folder, source, "x")
 
 
 def test_the_cached_form_was_checked_when_it_was_made() -> None:
-    folder = onnxembed.folder_for(Settings().models_dir / "embeddinggemma-300m")
-    stamp = json.loads((folder / onnxembed.STAMP).read_text())
-    for int8, graph in onnxembed.GRAPHS.items():
-        assert min(stamp[f"{graph} cosine to fp32"]) >= onnxembed.MIN_COSINE[int8]
+    folder = onnx_export.folder_for(Settings().models_dir / "embeddinggemma-300m")
+    stamp = json.loads((folder / onnx_export.STAMP).read_text())
+    for int8, graph in onnx_export.GRAPHS.items():
+        assert min(stamp[f"{graph} cosine to fp32"]) >= onnx_export.MIN_COSINE[int8]
 
 
 @pytest.mark.slow  # ~2 min: the export itself (make test runs it once through `models pull`)
 def test_prepare_builds_a_complete_folder_or_nothing(tmp_path: Path) -> None:
     source = Settings().models_dir / "embeddinggemma-300m"
     folder = tmp_path / "gemma.onnx"
-    stamp = onnxembed.prepare(source, folder, log=lambda m: None)
-    assert onnxembed.is_prepared(folder) and stamp["window"] > 0
+    stamp = onnx_export.prepare(source, folder, log=lambda m: None)
+    assert onnx_export.is_prepared(folder) and stamp["window"] > 0
     assert [p.name for p in tmp_path.iterdir()] == ["gemma.onnx"]  # no temporary folder left

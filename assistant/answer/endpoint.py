@@ -1,37 +1,21 @@
-"""The LLM endpoint: where answers come from, and the local llama.cpp server used by default.
+"""The LLM endpoint: where answers come from.
 
-In:  Settings (llm_base_url, llm_model, llm_api_key, llm_model_path, llm_threads, llm_context).
-Out: an `Endpoint` (base URL ending in /v1, model name, key) for any OpenAI-compatible server;
-     when llm_base_url is unset, a `LocalServer` that runs llama.cpp (xllamacpp) on 127.0.0.1.
-The local server runs in a child process (`python -m assistant.answer.endpoint GGUF PORT THREADS CTX`): it
-keeps llama.cpp's log and threads out of the app's process, and it can be stopped for sure (an
-in-process xllamacpp.Server has no stop method and logs to the app's stderr). The child exits when
-its stdin closes, so it never outlives the app.
-Not handled here: prompts, streaming and retries (chain.py), or fetching the GGUF (models.py).
+In:  Settings (llm_base_url, llm_model, llm_api_key).
+Out: an `Endpoint` (base URL ending in /v1, model name, key) for any OpenAI-compatible server, and
+     whether a server answers its health check.
+Not handled here: the local llama.cpp server used when llm_base_url is unset (local_server.py),
+prompts, streaming and retries (chain.py), fetching the GGUF (models/cache.py).
 """
 
 from __future__ import annotations
 
-import atexit
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from assistant.config import Settings
-from assistant.errors import EndpointError, ModelError
-from assistant.models.cache import model_path
 from assistant.redact import shown_url
-
-START_TIMEOUT = 120.0  # seconds for the local server to load its model
-
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -46,15 +30,6 @@ class Endpoint:
 
     def __repr__(self) -> str:  # keep the key out of logs and tracebacks
         return f"Endpoint({self.shown!r}, {self.model!r})"
-
-
-def gguf_path(settings: Settings) -> Path:
-    """The GGUF for the local server: Settings.llm_model_path, else the verified cached model."""
-    if settings.llm_model_path is None:
-        return model_path(settings.llm_model, settings)  # ModelError: run `assistant models pull`
-    if not settings.llm_model_path.is_file():
-        raise ModelError(f"{settings.llm_model_path}: GGUF file not found (ASSISTANT_LLM_MODEL_PATH)")
-    return settings.llm_model_path
 
 
 def v1_url(base_url: str) -> str:
@@ -82,103 +57,3 @@ def is_healthy(base_url: str, timeout: float = 3.0, api_key: str | None = None) 
         except httpx.HTTPError:
             continue
     return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LocalServer:
-    """llama.cpp serving one GGUF on 127.0.0.1 in a child process. Use as a context manager."""
-
-    def __init__(self, model: Path, threads: int = 2, context: int = 4096, port: int | None = None):
-        self.model, self.threads, self.context = model, threads, context
-        self.port = port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self._proc: subprocess.Popen | None = None
-        self._log = tempfile.TemporaryFile()
-
-    def start(self, timeout: float = START_TIMEOUT) -> LocalServer:
-        cmd = [sys.executable, "-m", "assistant.answer.endpoint", str(self.model), str(self.port),
-               str(self.threads), str(self.context)]
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self._log,
-                                      stderr=subprocess.STDOUT)
-        atexit.register(self.stop)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise ModelError(f"{self.model}: llama.cpp server did not start: {self._log_tail()}")
-            if is_healthy(self.base_url, timeout=1.0):
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise EndpointError(f"local llama.cpp server not ready after {timeout:.0f} s")
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def stop(self) -> None:
-        if self._proc and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self._proc = None
-
-    def _log_tail(self) -> str:
-        self._log.seek(0)
-        lines = [ln for ln in self._log.read().decode(errors="replace").splitlines() if ln.strip()]
-        errors = [ln for ln in lines if " E " in ln or "rror" in ln]
-        return (errors or lines or ["no output"])[-1].strip()
-
-    def __enter__(self) -> LocalServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def local_server(settings: Settings) -> LocalServer:
-    """A (not yet started) local server for the configured GGUF; ModelError if it is missing."""
-    return LocalServer(gguf_path(settings), settings.llm_threads, settings.llm_context)
-
-
-def run_server(model: Path, port: int, threads: int, context: int) -> object:
-    """Start llama.cpp's HTTP server in this process; it serves until the returned object is freed."""
-    import xllamacpp
-
-    params = xllamacpp.CommonParams()
-    params.model.path = str(model)
-    params.hostnames = ["127.0.0.1"]
-    params.port = port
-    params.cpuparams.n_threads = threads
-    params.cpuparams_batch.n_threads = threads
-    params.n_ctx = context
-    params.n_parallel = 1  # one answer at a time: the whole context for it
-    try:
-        return xllamacpp.Server(params)
-    except RuntimeError as e:
-        raise ModelError(f"{model}: llama.cpp could not load the model ({e})") from e
-
-
-def serve_llm_command(settings: Settings, port: int) -> int:
-    """`assistant llm serve`: run the local server in the foreground until Ctrl-C."""
-    server = run_server(gguf_path(settings), port, settings.llm_threads, settings.llm_context)
-    print(f"llama.cpp serving {settings.llm_model} at http://127.0.0.1:{port}/v1 (Ctrl-C stops)",
-          flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        del server
-
-
-if __name__ == "__main__":  # the child process of LocalServer: serve until stdin closes
-    _server = run_server(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
-    sys.stdin.read()
-    os._exit(0)  # skip the server's destructor: it waits for a running generation to finish

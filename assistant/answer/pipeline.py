@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
@@ -38,7 +37,8 @@ from assistant.answer.prompting import LANGUAGE_NAME, format_sources, language
 from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal, says_absent
 from assistant.config import Settings
 from assistant.errors import EndpointError, ModelError, QuestionError
-from assistant.answer.endpoint import Endpoint, LocalServer, is_healthy, local_server, remote_endpoint
+from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
+from assistant.answer.local_server import SharedServer
 from assistant.answer.quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text, repair_copying,
                      split_reply)
 from assistant.records import Answer, Hit
@@ -77,8 +77,7 @@ class Answerer:
     def __init__(self, settings: Settings, retriever=None) -> None:
         self.settings = settings
         self._retriever = retriever
-        self._server: LocalServer | None = None
-        self._lock = threading.Lock()  # concurrent first questions start ONE local server
+        self._local = SharedServer(settings)
 
     @property
     def retriever(self):
@@ -95,20 +94,10 @@ class Answerer:
             if not is_healthy(endpoint.base_url, min(5.0, s.llm_timeout), endpoint.api_key):
                 raise EndpointError(f"LLM endpoint {endpoint.shown} is unreachable")
             return endpoint
-        with self._lock:
-            if self._server is None or not self._server.running:  # not started yet, or crashed
-                self._stop_server()
-                self._server = local_server(s).start()
-            return Endpoint(self._server.base_url, s.llm_model)
+        return Endpoint(self._local.base_url(), s.llm_model)
 
     def close(self) -> None:
-        with self._lock:
-            self._stop_server()
-
-    def _stop_server(self) -> None:
-        if self._server:
-            self._server.stop()
-            self._server = None
+        self._local.close()
 
     def ask(self, question: str, history: Sequence[tuple[str, str]] = (), filters=None) -> Answer:
         *_, answer = self.stream(question, history, filters)

