@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 
 import pytest
-
 from answerhits import PASSAGES, ListRetriever, make_hits
-from assistant.answer.pipeline import Answerer, ask_command, check_question, is_relevant
+
 from assistant.answer.checks.years import absent_years
+from assistant.answer.pipeline import Answerer, check_question, is_relevant
+from assistant.cli.commands import ask_command
 from assistant.config import Settings
 from assistant.errors import QuestionError
 from assistant.records import Answer, Hit

@@ -15,7 +15,13 @@ from PIL import Image
 from assistant.config import Settings
 from assistant.errors import AssistantError, InputFileError, QuestionError
 from assistant.records import Answer, Chunk, Citation
-from assistant.ui.sourceview import article_html, article_text, find_page, page_png, resolve_file
+from assistant.ui.sourceview import (
+    article_html,
+    article_text,
+    find_page,
+    page_png,
+    resolve_file,
+)
 from assistant.ui.uploads import check_upload, safe_name, store_upload, uploads_dir
 
 PASSAGE = "世界献血者日的口号是感谢献血者"
@@ -211,8 +217,8 @@ def test_engine_starts_without_an_index_and_serves_uploads(tmp_path: Path, minil
                                                            sample_dir: Path,
                                                            closed_port_url: str) -> None:
     """First run: no index yet -> status and chat say how to add issues; an upload fixes it."""
-    from assistant.ui.engine import Engine
     from assistant.errors import IndexError_
+    from assistant.ui.engine import Engine
 
     settings = Settings(index_dir=tmp_path / "index", embed_model=str(minilm_path),
                         llm_base_url=closed_port_url, min_dense_score=0, chunk_size=80)

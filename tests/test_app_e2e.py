@@ -18,17 +18,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import ARTIFACTS
 from gradio_client import Client
+from pdfgen import SourceArticle, make_newspaper_pdf
 from pydantic import SecretStr
 
-from assistant.ui.app import build_app, launch
-from assistant.ui.engine import Engine, parse_filters
+from assistant.answer.local_server import LocalServer, free_port
 from assistant.cli import main
 from assistant.config import SAMPLE_DIR, Settings
 from assistant.ingest.pipeline import ingest
-from assistant.answer.local_server import LocalServer, free_port
-from conftest import ARTIFACTS
-from pdfgen import SourceArticle, make_newspaper_pdf
+from assistant.ui.app import build_app, launch
+from assistant.ui.engine import Engine, parse_filters
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [  # pandas 3 deprecations inside gradio's queue (gradio/queueing.py), not ours

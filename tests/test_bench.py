@@ -14,8 +14,8 @@ import json
 import numpy as np
 import pytest
 
-from assistant.cli import main
 from assistant.bench.scalecorpus import CHUNKS_PER_ISSUE, scale_issues, standin_vectors
+from assistant.cli import main
 
 POSITIVE = [
     "model_load_s", "corpus_s", "index_build_s", "index_size_mb", "index_load_s",

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from assistant.answer import chain
+from assistant.answer.endpoint import Endpoint
 from assistant.config import Settings
 from assistant.errors import EndpointError
-from assistant.answer.endpoint import Endpoint
 
 SOURCES = "[1] p.1 · 献血\n<source>\n2026年6月14日是第23个世界献血者日。\n</source>"
 

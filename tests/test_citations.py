@@ -8,9 +8,13 @@ both in test_answer.py.
 from __future__ import annotations
 
 import pytest
-
 from answerhits import PASSAGES, make_hits
-from assistant.answer.checks.numbers import lacks_asked_number, ungrounded_numbers, whole_numbers
+
+from assistant.answer.checks.numbers import (
+    lacks_asked_number,
+    ungrounded_numbers,
+    whole_numbers,
+)
 from assistant.answer.checks.repetition import adds_nothing
 from assistant.answer.checks.years import unmentioned_ordinals
 from assistant.answer.citations import CitationMapper

@@ -6,8 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.ingest.clean import clean_line, is_closed, is_spaced_out, join, normalize, undouble
 from assistant.errors import InputFileError
+from assistant.ingest.clean import (
+    clean_line,
+    is_closed,
+    is_spaced_out,
+    join,
+    normalize,
+    undouble,
+)
 from assistant.ingest.textpages import decode
 
 

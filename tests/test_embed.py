@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.search.embed import load_embedder, resolve_model
 from assistant.errors import ModelError
+from assistant.search.embed import load_embedder, resolve_model
 
 DOCS = ["The cat sat on the warm mat all afternoon.",
         "Blood donation saves lives; donors are thanked every June.",

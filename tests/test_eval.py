@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assistant.search import retrieve
 from assistant.cli import main
 from assistant.config import PROJECT_ROOT, SAMPLE_DIR, Settings
 from assistant.errors import InputFileError
 from assistant.evaluation.questions import TYPES, load_questions, questions_sha
 from assistant.ingest.pipeline import ingest, read_articles
+from assistant.search import retrieve
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 BASELINE = PROJECT_ROOT / "eval" / "baseline.json"

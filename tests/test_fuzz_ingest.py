@@ -18,17 +18,19 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from pdfgen import SourceArticle, make_newspaper_pdf
 from reportlab import rl_config
 
 from assistant.cli import main
 from assistant.config import SAMPLE_DIR, Settings
-from assistant.search.embed import load_embedder
 from assistant.errors import InputFileError
 from assistant.ingest.pipeline import file_key, ingest, read_articles
 from assistant.records import Article
+from assistant.search.embed import load_embedder
 from assistant.search.store import Index
-from pdfgen import SourceArticle, make_newspaper_pdf
 
 P000, P002 = "000_24189f6fbd2ff608.txt", "002_ca3652deaf3b49ce.txt"
 PARSE = hsettings(max_examples=150, deadline=None,

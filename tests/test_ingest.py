@@ -9,15 +9,20 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pdfgen import (
+    SourceArticle,
+    make_encrypted_pdf,
+    make_image_only_pdf,
+    make_newspaper_pdf,
+)
 
-from assistant.ingest.chunk import chunk_article, sentences
 from assistant.cli import main
 from assistant.config import SAMPLE_DIR, Settings
-from assistant.search.embed import load_embedder
 from assistant.errors import InputFileError
+from assistant.ingest.chunk import chunk_article, sentences
 from assistant.ingest.pipeline import file_key, ingest, read_articles, read_pages
+from assistant.search.embed import load_embedder
 from assistant.search.store import Index
-from pdfgen import SourceArticle, make_encrypted_pdf, make_image_only_pdf, make_newspaper_pdf
 
 P000, P002 = "000_24189f6fbd2ff608.txt", "002_ca3652deaf3b49ce.txt"
 

@@ -26,11 +26,12 @@ import threading
 import time
 from pathlib import Path
 
+from conftest import ROOT
+from pdfgen import SourceArticle, make_newspaper_pdf
+
 from assistant.config import SAMPLE_DIR, Settings
 from assistant.ingest.pipeline import ingest, read_articles
 from assistant.search.store import Index
-from conftest import ROOT
-from pdfgen import SourceArticle, make_newspaper_pdf
 
 P000, P002 = "000_24189f6fbd2ff608.txt", "002_ca3652deaf3b49ce.txt"
 # (trigger, argument): "delay" s after start; "random": at 40-100% of the time the last

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.config import Settings
-from assistant.errors import ModelError
 from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint, v1_url
 from assistant.answer.local_server import LocalServer, gguf_path
+from assistant.config import Settings
+from assistant.errors import ModelError
 
 
 def test_missing_gguf_says_to_pull(tmp_path: Path) -> None:

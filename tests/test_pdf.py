@@ -10,15 +10,21 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from pdfgen import (
+    Layout,
+    SourceArticle,
+    make_corrupt_pdf,
+    make_encrypted_pdf,
+    make_image_only_pdf,
+    make_newspaper_pdf,
+)
 
-from assistant.ingest.chunk import chunk_article, sentences
 from assistant.config import SAMPLE_DIR
 from assistant.errors import InputFileError
-from assistant.ingest.pipeline import read_articles, read_pages
+from assistant.ingest.chunk import chunk_article, sentences
 from assistant.ingest.pdfpages import read_pdf_pages
+from assistant.ingest.pipeline import read_articles, read_pages
 from assistant.ingest.split import split_page
-from pdfgen import (Layout, SourceArticle, make_corrupt_pdf, make_encrypted_pdf, make_image_only_pdf,
-                    make_newspaper_pdf)
 
 
 def _norm(text: str) -> str:

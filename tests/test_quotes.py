@@ -8,10 +8,15 @@ tested in test_answer.py.
 from __future__ import annotations
 
 import pytest
-
 from answerhits import make_hits
-from assistant.answer.quotes import (MIN_QUOTE_SHARE, locate_quote, quote_text, repair_copying,
-                              split_reply)
+
+from assistant.answer.quotes import (
+    MIN_QUOTE_SHARE,
+    locate_quote,
+    quote_text,
+    repair_copying,
+    split_reply,
+)
 
 
 @pytest.mark.parametrize("reply, quotes, answer", [

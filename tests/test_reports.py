@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from answerhits import PASSAGES, ListRetriever, make_hits
+
 from assistant.answer.pipeline import Answerer
+from assistant.answer.reports import PART_NOTE, join_answers, report_groups
 from assistant.config import Settings
 from assistant.records import Answer, Citation
-from assistant.answer.reports import PART_NOTE, join_answers, report_groups
 
 ACROSS = "这两篇报道分别提到了哪个城市和多少人？"
 WHAT = "这两篇报道分别讲了什么？"

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.cli.commands import search_command
 from assistant.config import Settings
-from assistant.search.embed import load_embedder
 from assistant.errors import IndexError_, ModelError
-from assistant.search.lexical import expand, tokenize
 from assistant.records import Chunk
-from assistant.search.retrieve import Filters, Retriever, open_retriever, search_command
+from assistant.search.embed import load_embedder
+from assistant.search.lexical import expand, tokenize
+from assistant.search.retrieve import Filters, Retriever, open_retriever
 from assistant.search.store import Index
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -95,10 +95,10 @@ def test_cli_logs_errors_answers_and_index_hold_no_secret(gateway: str, tmp_path
 def test_ui_status_config_and_api_hold_no_secret(gateway: str, tmp_path: Path, monkeypatch) -> None:
     from gradio_client import Client
 
+    from assistant.answer.local_server import free_port
+    from assistant.ingest.pipeline import ingest
     from assistant.ui.app import build_app, launch
     from assistant.ui.engine import Engine
-    from assistant.ingest.pipeline import ingest
-    from assistant.answer.local_server import free_port
 
     for k, v in _env(tmp_path, gateway).items():
         if k.startswith("ASSISTANT_"):

@@ -15,11 +15,11 @@ import faiss
 import numpy as np
 import pytest
 
-from assistant.search import store
 from assistant.config import Settings
-from assistant.search.embed import load_embedder
 from assistant.errors import IndexError_
 from assistant.records import Chunk
+from assistant.search import store
+from assistant.search.embed import load_embedder
 from assistant.search.store import Index
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,9 +21,9 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
 
+from assistant.answer.endpoint import Endpoint
 from assistant.config import PROMPTS_DIR, Settings
 from assistant.errors import EndpointError
-from assistant.answer.endpoint import Endpoint
 
 _NO = re.compile(r"\s*(?:no\b|不|否)", re.I)
 # what a broken or foreign endpoint can throw at us while we read its reply

@@ -17,6 +17,7 @@ import httpx
 from assistant.config import Settings
 from assistant.redact import shown_url
 
+
 @dataclass(frozen=True)
 class Endpoint:
     base_url: str  # OpenAI-style, ending in /v1

@@ -148,18 +148,6 @@ class SharedServer:
             self._server = None
 
 
-def serve_llm_command(settings: Settings, port: int) -> int:
-    """`assistant llm serve`: run the local server in the foreground until Ctrl-C."""
-    server = run_server(gguf_path(settings), port, settings.llm_threads, settings.llm_context)
-    print(f"llama.cpp serving {settings.llm_model} at http://127.0.0.1:{port}/v1 (Ctrl-C stops)",
-          flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        del server
-
-
 if __name__ == "__main__":  # the child process of LocalServer: serve until stdin closes
     _server = run_server(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     sys.stdin.read()

@@ -22,27 +22,41 @@ Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation t
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.answer import chain
 from assistant.answer.checks.numbers import lacks_asked_number, ungrounded_numbers
 from assistant.answer.checks.repetition import adds_nothing
-from assistant.answer.checks.years import about_other, absent_years, passage_texts, unmentioned_ordinals
+from assistant.answer.checks.years import (
+    about_other,
+    absent_years,
+    passage_texts,
+    unmentioned_ordinals,
+)
 from assistant.answer.citations import CITE, CitationMapper, cited_numbers, has_words
+from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
 from assistant.answer.fallback import extractive_answer
+from assistant.answer.local_server import SharedServer
 from assistant.answer.prompting import LANGUAGE_NAME, format_sources, language
-from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal, says_absent
+from assistant.answer.quotes import (
+    MIN_QUOTE_SHARE,
+    best_source,
+    locate_quote,
+    quote_text,
+    repair_copying,
+    split_reply,
+)
+from assistant.answer.refusal import (
+    REFUSAL,
+    is_refusal,
+    may_become_refusal,
+    says_absent,
+)
+from assistant.answer.reports import PART_NOTE, join_answers, report_groups
 from assistant.config import Settings
 from assistant.errors import EndpointError, ModelError, QuestionError
-from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
-from assistant.answer.local_server import SharedServer
-from assistant.answer.quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text, repair_copying,
-                     split_reply)
 from assistant.records import Answer, Hit
-from assistant.answer.reports import PART_NOTE, join_answers, report_groups
 
 NO_NUMBER = "the question asks how many, and the answer gives no number"
 NOTICE = {"en": "The language model is unavailable ({reason}); showing the best-matching "
@@ -82,7 +96,9 @@ class Answerer:
     @property
     def retriever(self):
         if self._retriever is None:
-            from assistant.search.retrieve import open_retriever  # loads torch and faiss: only when needed
+            from assistant.search.retrieve import (
+                open_retriever,  # loads torch and faiss: only when needed
+            )
             self._retriever = open_retriever(self.settings)
         return self._retriever
 
@@ -285,42 +301,3 @@ class Answerer:
         answer.model = model
         answer.timings = {**timings, "total": round(time.monotonic() - t0, 3)}
         return answer
-
-
-def _print_answer(answer: Answer) -> None:
-    print(answer.text)
-    for quote in answer.quote.splitlines():
-        print(f"  Quote: {quote}")
-    if answer.notice:
-        print(f"\n[{answer.notice}]")
-    if answer.citations:
-        print("\nSources:")
-        for n, c in enumerate(answer.citations, 1):
-            print(f"  [{n}] {c.label()}")
-    for flag in answer.flags:
-        print(f"  check: {flag}")
-    print()
-
-
-def ask_command(questions: list[str], settings: Settings, as_json: bool,
-                answerer: Answerer | None = None) -> int:
-    """`assistant ask`: answer each question (models load once); 2 if any question was rejected."""
-    answerer = answerer or Answerer(settings)
-    status = 0
-    try:
-        for question in questions:
-            try:
-                answer = answerer.ask(question)
-            except QuestionError as e:
-                status = 2
-                print(json.dumps({"question": question, "error": str(e)}, ensure_ascii=False)
-                      if as_json else f"error: {e}", file=sys.stdout if as_json else sys.stderr)
-                continue
-            if as_json:
-                print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
-            else:
-                _print_answer(answer)
-    finally:
-        answerer.close()
-    return status
-

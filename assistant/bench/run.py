@@ -27,7 +27,6 @@ Not handled: retrieval quality at scale (stand-in vectors make ranking meaningle
 from __future__ import annotations
 
 import gc
-import json
 import multiprocessing
 import os
 import resource
@@ -40,12 +39,12 @@ from types import SimpleNamespace
 import numpy as np
 import psutil
 
+from assistant.bench.scalecorpus import issue_pdf, scale_issues, standin_vectors
 from assistant.bench.speed import add_issue, pdf_speed, throughput
 from assistant.config import Settings
-from assistant.search.embed import Embedder, load_embedder
 from assistant.errors import AssistantError
+from assistant.search.embed import Embedder, load_embedder
 from assistant.search.retrieve import Retriever
-from assistant.bench.scalecorpus import issue_pdf, scale_issues, standin_vectors
 from assistant.search.store import Index, embed_text
 
 QUERIES = [  # about the 1998 news (BM25 finds words) and health topics; Chinese and English
@@ -249,23 +248,3 @@ def targets(r: dict) -> dict:
     if r["chunks"] < 100_000:
         checks = {f"{k} (target is for 100k chunks)": v for k, v in checks.items()}
     return checks
-
-
-def bench_command(settings: Settings, n_chunks: int, as_json: bool) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    r = run_bench(settings, n_chunks)
-    if as_json:
-        print(json.dumps(r, ensure_ascii=False, indent=1))
-        return 0
-    table = Table(title=f"assistant bench: {n_chunks:,} chunks")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for k, v in r.items():
-        if k != "targets":
-            table.add_row(k, str(v))
-    for k, met in r["targets"].items():
-        table.add_row(f"target {k}", "[green]met[/]" if met else "[red]MISSED[/]")
-    Console().print(table)
-    return 0

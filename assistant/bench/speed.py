@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.ingest.chunk import chunk_article
 from assistant.config import SAMPLE_DIR, Settings
-from assistant.search.embed import Embedder, load_embedder
 from assistant.errors import AssistantError
+from assistant.ingest.chunk import chunk_article
 from assistant.ingest.pipeline import read_articles, read_pages
-from assistant.records import Chunk
 from assistant.ingest.split import split_page
+from assistant.records import Chunk
+from assistant.search.embed import Embedder, load_embedder
 from assistant.search.store import Index, embed_text
 
 # questions about the two sample pages, Chinese and English, each with a word of the title of the

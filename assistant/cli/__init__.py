@@ -29,50 +29,50 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from assistant.ingest.pipeline import ingest_command
+    from assistant.cli.commands import ingest_command
     return ingest_command(args.paths, _settings(args))
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from assistant.ingest.pipeline import inspect_command
+    from assistant.cli.commands import inspect_command
     return inspect_command(args.paths, _settings(args), as_json=args.json)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from assistant.search.retrieve import search_command
+    from assistant.cli.commands import search_command
     return search_command(_questions(args), _settings(args), as_json=args.json, mode=args.mode)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.answer.pipeline import ask_command
+    from assistant.cli.commands import ask_command
     return ask_command(_questions(args), _settings(args), as_json=args.json)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from assistant.ui.app import serve_command
+    from assistant.cli.commands import serve_command
     settings = _settings(args)
     settings.host, settings.port = args.host or settings.host, args.port or settings.port
     return serve_command(settings)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluation.run import eval_command
+    from assistant.cli.commands import eval_command
     return eval_command(_settings(args), questions=args.questions, as_json=args.json,
                         baseline=args.baseline, out_dir=args.out, retrieval_only=args.retrieval_only)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from assistant.bench.run import bench_command
+    from assistant.cli.commands import bench_command
     return bench_command(_settings(args), n_chunks=args.chunks, as_json=args.json)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from assistant.models.cache import models_command
+    from assistant.cli.commands import models_command
     return models_command(args.action, _settings(args))
 
 
 def cmd_llm(args: argparse.Namespace) -> int:
-    from assistant.answer.local_server import serve_llm_command
+    from assistant.cli.commands import serve_llm_command
     return serve_llm_command(_settings(args), port=args.port)
 
 

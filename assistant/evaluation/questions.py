@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation import metrics as m
 from assistant.errors import InputFileError
+from assistant.evaluation import metrics as m
 
 TYPES = ("fact", "number", "list", "multi-article", "follow-up", "unanswerable")
 

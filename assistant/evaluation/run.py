@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation import metrics as m
 from assistant.config import PROJECT_ROOT, SAMPLE_DIR, Settings
 from assistant.errors import AssistantError
+from assistant.evaluation import metrics as m
 from assistant.evaluation.questions import Question, load_questions, questions_sha
 from assistant.redact import shown_url
 
@@ -231,38 +231,3 @@ def gate(summary: dict[str, Any], baseline_path: Path, explicit: bool) -> tuple[
         return [], f"{shown(baseline_path)} was measured on another question set: not compared"
     found = m.regressions(summary["metrics"], base_metrics)
     return found, f"compared with {shown(baseline_path)} ({len(found)} regression(s))"
-
-
-def eval_command(settings: Settings, questions: str | None, as_json: bool, baseline: str | None,
-                 out_dir: str | None, retrieval_only: bool = False) -> int:
-    from assistant.evaluation.report import console_summary, write_report
-    questions_path = Path(questions) if questions else QUESTIONS
-    out = Path(out_dir) if out_dir else REPORT_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    answers_log = out / "answers.jsonl"  # written as answers come: a long run's work survives a stop
-    answers_log.unlink(missing_ok=True)
-
-    def on_answer(position: int, q: Question, answer) -> None:
-        with answers_log.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(answer.to_dict() | {"id": q.id}, ensure_ascii=False) + "\n")
-        if not as_json:
-            print(f"[{position}] {q.id} {answer.timings.get('total', 0):.1f}s", flush=True)
-
-    summary = run_eval(settings, questions_path, retrieval_only, on_answer)
-    try:
-        found, note = gate(summary, Path(baseline) if baseline else BASELINE, explicit=bool(baseline))
-    except AssistantError as e:  # keep the run's results, then report the unusable baseline
-        summary["gate"] = {"regressions": [], "note": f"not compared: {e}"}
-        write_report(summary, out)
-        raise
-    summary["gate"] = {"regressions": found, "note": note}
-    write_report(summary, out)
-    if as_json:
-        print(json.dumps(summary, ensure_ascii=False))
-    else:
-        print(console_summary(summary))
-        print(f"report: {out / 'report.md'}")
-        print(note)
-        for line in found:
-            print(f"REGRESSION {line}")
-    return 1 if found else 0

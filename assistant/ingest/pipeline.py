@@ -15,25 +15,19 @@ Not handled here: the text repairs and article rules (clean.py, split.py), the i
 from __future__ import annotations
 
 import hashlib
-import json
-import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-
-from assistant.ingest import catalog
-from assistant.ingest.chunk import chunk_article
 from assistant.config import Settings
 from assistant.errors import InputFileError
+from assistant.ingest import catalog
+from assistant.ingest.chunk import chunk_article
 from assistant.ingest.pdfpages import read_pdf_pages
-from assistant.records import Article, Page
 from assistant.ingest.split import split_page
 from assistant.ingest.textpages import read_text_pages
+from assistant.records import Article, Page
 
 if TYPE_CHECKING:  # embed and store load torch / faiss: imported only when indexing
     from assistant.search.embed import Embedder
@@ -162,51 +156,3 @@ def _ingest_file(index: Index, path: Path, settings: Settings, report: IngestRep
     report.articles += len(articles)
     report.chunks += len(chunks)
     return 1
-
-
-def ingest_command(paths: list[str], settings: Settings) -> int:
-    """`assistant ingest`: a progress bar, one line per skipped file, a summary table; exit 1
-    when any file was skipped."""
-    console = Console(stderr=True)
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("ingesting", total=None)
-        report = ingest(paths, settings, progress=lambda done, total, f: bar.update(
-            task, completed=done, total=total, description=f"ingesting {Path(f).name}"))
-    for e in report.skipped:
-        print(f"skipped {e}", file=sys.stderr)
-    for w in report.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    table = Table(title=f"index: {settings.index_dir}")
-    for col in ("files", "unchanged", "pages", "articles", "chunks", "skipped", "warnings"):
-        table.add_column(col, justify="right")
-    table.add_row(*(str(v) for v in (report.files, report.unchanged, report.pages, report.articles,
-                                      report.chunks, len(report.skipped), len(report.warnings))))
-    Console().print(table)
-    return 1 if report.skipped else 0
-
-
-def inspect_command(paths: list[str], settings: Settings, as_json: bool) -> int:
-    """The articles found in the files, nothing indexed (settings: part of the CLI contract)."""
-    files, errors = find_files(paths)
-    found, warnings = [], []
-    for path in files:
-        try:
-            found += read_articles(path, warnings)
-        except InputFileError as e:
-            errors.append(e)
-    for e in errors:
-        print(f"skipped {e}", file=sys.stderr)
-    for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    if as_json:
-        keep = ("title", "sources", "section", "issue", "date", "page", "position", "file", "text",
-                "bboxes")
-        rows = [{k: v for k, v in asdict(a).items() if k in keep} for a in found]
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
-    else:
-        for a in found:
-            parts = (a.file, a.issue, a.date, f"p.{a.page}", a.section)
-            meta = " · ".join(str(v) for v in parts if v)
-            print(f"{a.title}\n  {meta}\n  sources: {'、'.join(a.sources) or '-'}; "
-                  f"{len(a.text)} characters: {a.text[:60]}…\n")
-    return 1 if errors else 0

@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.ingest.clean import TERMINAL, join
-from assistant.records import Article, BBox, Page
 from assistant.ingest.units import Unit, neighbour, page_units
+from assistant.records import Article, BBox, Page
 
 
 @dataclass

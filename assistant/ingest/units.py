@@ -21,7 +21,14 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from assistant.ingest.clean import TERMINAL, clean_line, has_cjk, is_closed, join, undouble
+from assistant.ingest.clean import (
+    TERMINAL,
+    clean_line,
+    has_cjk,
+    is_closed,
+    join,
+    undouble,
+)
 from assistant.records import BBox, Page
 
 HEADLINE_RATIO = 1.25

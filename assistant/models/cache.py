@@ -25,6 +25,7 @@ from pathlib import Path
 from assistant.config import DEFAULT_EMBED_MODEL, DEFAULT_LLM_MODEL, Settings
 from assistant.errors import ModelError
 from assistant.models import onnx_export
+from assistant.search.onnxembed import folder_for, is_prepared
 
 
 @dataclass(frozen=True)
@@ -167,33 +168,22 @@ def pull(spec: ModelSpec, models_dir: Path, progress=print) -> Path:
         built.rename(final)  # same folder, so this is a rename, not a copy
         onnx_export.discard(final)  # made from the old bytes
     is_verified(spec, models_dir)  # writes the stamp
-    progress(f"{spec.name}: verified, {_size(final) / 1e6:.0f} MB at {final}")
+    progress(f"{spec.name}: verified, {disk_size(final) / 1e6:.0f} MB at {final}")
     return final
 
 
-def _size(path: Path) -> int:
+def disk_size(path: Path) -> int:
+    """Bytes of a file, or of all the files in a folder; 0 when it does not exist."""
     if path.is_dir():
         return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return path.stat().st_size if path.exists() else 0
 
 
-def models_command(action: str, settings: Settings) -> int:
+def pull_all(settings: Settings) -> None:
+    """`assistant models pull`: every model in SPECS, and the ONNX form of the default embedding
+    model."""
     models_dir = settings.models_dir
-    if action == "pull":
-        for spec in SPECS:
-            path = pull(spec, models_dir)
-            if spec.name == DEFAULT_EMBED_MODEL and not onnx_export.is_prepared(
-                    onnx_export.folder_for(path)):
-                onnx_export.prepare(path, onnx_export.folder_for(path), settings.torch_threads)
-        return 0
-    print(f"models in {models_dir}:")
     for spec in SPECS:
-        path = models_dir / spec.target
-        state = "verified" if is_verified(spec, models_dir) else (
-            "CORRUPT (run `assistant models pull`)" if path.exists() else "missing")
-        print(f"  {spec.name:32} {_size(path) / 1e6:8.0f} MB  {state:10}  {path}")
-        onnx = onnx_export.folder_for(path)
-        if spec.name == DEFAULT_EMBED_MODEL:
-            state = "ready" if onnx_export.is_prepared(onnx) else "missing (made by `models pull`)"
-            print(f"  {'  its ONNX form':32} {_size(onnx) / 1e6:8.0f} MB  {state:10}  {onnx}")
-    return 0
+        path = pull(spec, models_dir)
+        if spec.name == DEFAULT_EMBED_MODEL and not is_prepared(folder_for(path)):
+            onnx_export.prepare(path, folder_for(path), settings.torch_threads)

@@ -30,11 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.config import Settings
 from assistant.errors import ModelError
+from assistant.search.onnxembed import (
+    GRAPHS,
+    SCALE,
+    STAMP,
+    TABLE,
+    OnnxEmbedder,
+    folder_for,
+    is_prepared,
+)
 
-GRAPHS = {True: "model.int8.onnx", False: "model.fp32.onnx"}  # by Settings.embed_int8
-TABLE, SCALE, STAMP = "tokens.int8.npy", "tokens.scale.npy", "onnx.json"
 CHECK_TEXTS = [  # a question each way, and a passage longer than the 257-token attention window
     "世界献血者日的口号是什么？", "Which hospitals passed the level 4A evaluation?",
     "本报讯 为进一步提升全省基层医疗卫生服务能力，省卫生健康委员会近日在福州召开全省基层卫生工作"
@@ -67,11 +73,6 @@ def unmasked_window(model) -> int:
     return int(getattr(config, "sliding_window", 0) or 0)
 
 
-def folder_for(source: Path) -> Path:
-    """Where the ONNX form of the sentence-transformers folder `source` lives: beside it."""
-    return source.parent / f"{source.name}.onnx"
-
-
 def supports(source: Path) -> bool:
     """Whether `source` looks like a model prepare() can export (read from its config files; the
     export itself checks the loaded modules again)."""
@@ -84,10 +85,6 @@ def supports(source: Path) -> bool:
     return (str(config.get("model_type", "")).startswith("gemma3")
             and bool(config.get("use_bidirectional_attention"))
             and modules == ["Transformer", "Pooling", "Dense", "Dense", "Normalize"])
-
-
-def is_prepared(folder: Path) -> bool:
-    return (folder / STAMP).is_file() and all((folder / g).is_file() for g in GRAPHS.values())
 
 
 def discard(source: Path) -> None:

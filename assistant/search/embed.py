@@ -28,8 +28,8 @@ import numpy as np
 from assistant.config import Settings
 from assistant.errors import ModelError
 from assistant.models.cache import SPECS, model_path
-from assistant.models.onnx_export import (NO_MASKS, folder_for, is_prepared, prepare, supports,
-                                          unmasked_window)
+from assistant.models.onnx_export import NO_MASKS, prepare, supports, unmasked_window
+from assistant.search.onnxembed import OnnxEmbedder, folder_for, is_prepared
 
 Kind = Literal["query", "document"]
 
@@ -238,8 +238,6 @@ _CACHE: dict[tuple, Embedder] = {}
 def _onnx_embedder(source: str, name: str, settings: Settings) -> Embedder:
     """The ONNX form of the model folder `source`, made first if needed (`assistant models pull`
     makes it for the default model; a folder the user points at gets its own beside it)."""
-    from assistant.search.onnxembed import OnnxEmbedder
-
     if not Path(source).is_dir():
         raise ModelError(f"{source}: the onnx backend needs a local sentence-transformers folder")
     folder = folder_for(Path(source))

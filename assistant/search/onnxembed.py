@@ -5,7 +5,8 @@ In:  the ONNX folder made by models/onnx_export.prepare and the sentence-transfo
 The tokenizer of the sentence-transformers folder, the token table memory-mapped, one ORT
 session. Texts are embedded one at a time: no padding, so a vector never depends on which texts
 shared its batch (dynamic quantisation would make it so).
-Not handled here: exporting and checking the graph (models/onnx_export.py).
+The folder's layout (GRAPHS, TABLE, SCALE, STAMP, beside the model: folder_for) is defined here,
+where it is read. Not handled here: exporting and checking the graph (models/onnx_export.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,18 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelError
-from assistant.models.onnx_export import GRAPHS, SCALE, TABLE, is_prepared
+
+GRAPHS = {True: "model.int8.onnx", False: "model.fp32.onnx"}  # by Settings.embed_int8
+TABLE, SCALE, STAMP = "tokens.int8.npy", "tokens.scale.npy", "onnx.json"
+
+
+def folder_for(source: Path) -> Path:
+    """Where the ONNX form of the sentence-transformers folder `source` lives: beside it."""
+    return source.parent / f"{source.name}.onnx"
+
+
+def is_prepared(folder: Path) -> bool:
+    return (folder / STAMP).is_file() and all((folder / g).is_file() for g in GRAPHS.values())
 
 
 class OnnxEmbedder:

@@ -14,7 +14,6 @@ chat history.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,10 +21,10 @@ import faiss
 import numpy as np
 
 from assistant.config import Settings
-from assistant.search.embed import Embedder, load_embedder
 from assistant.errors import ModelError
+from assistant.records import Chunk, Hit
+from assistant.search.embed import Embedder, load_embedder
 from assistant.search.lexical import expand, tokenize
-from assistant.records import Chunk, Citation, Hit
 from assistant.search.store import Index, embed_text
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -132,26 +131,3 @@ def open_retriever(settings: Settings, mode: Mode = "hybrid") -> Retriever:
     embedder = load_embedder(settings) if mode != "bm25" else None
     index = Index.load(settings.index_dir, embedder, settings.ann_threshold)
     return Retriever(index, embedder, settings)
-
-
-def _show(question: str, hits: list[Hit]) -> str:
-    lines = [f"Q: {question}"] if hits else [f"Q: {question}", "   (no passage found)"]
-    for n, h in enumerate(hits, 1):
-        dense = "-" if h.dense_score is None else f"{h.dense_score:.3f}"
-        bm = "-" if h.bm25_score is None else f"{h.bm25_score:.2f}"
-        lines.append(f"{n:>2}. {Citation.of(h.chunk).label()}  [{h.chunk.file}]  "
-                     f"score {h.score:.4f}  dense {dense}  bm25 {bm}")
-        lines.append("    " + h.chunk.text.replace("\n", " ")[:160])
-    return "\n".join(lines)
-
-
-def search_command(questions: list[str], settings: Settings, as_json: bool, mode: str) -> int:
-    retriever = open_retriever(settings, mode)  # type: ignore[arg-type]
-    for q in questions:
-        hits = retriever.search(q, settings.top_k, mode=mode)  # type: ignore[arg-type]
-        if as_json:
-            print(json.dumps({"question": q, "hits": [h.to_dict() for h in hits]},
-                             ensure_ascii=False), flush=True)
-        else:
-            print(_show(q, hits) + "\n", flush=True)
-    return 0

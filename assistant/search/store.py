@@ -31,10 +31,10 @@ import numpy as np
 from bm25s.tokenization import Tokenized
 
 from assistant.config import DEFAULT_EMBED_MODEL
-from assistant.search.embed import Embedder
 from assistant.errors import IndexError_
-from assistant.search.lexical import BM25, tokenize
 from assistant.records import Chunk
+from assistant.search.embed import Embedder
+from assistant.search.lexical import BM25, tokenize
 
 FORMAT = 1
 HNSW_M = 32

@@ -15,7 +15,6 @@ cited source (sourceview.py).
 from __future__ import annotations
 
 import html
-
 import io
 import ipaddress
 from pathlib import Path
@@ -23,10 +22,10 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from assistant.ui.engine import Engine, parse_filters
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.records import Answer, Citation
+from assistant.ui.engine import Engine, parse_filters
 from assistant.ui.sourceview import article_html, page_png, resolve_file
 
 EXAMPLES = ["世界献血者日的口号是什么？", "Which hospitals passed level 4A?",
@@ -207,16 +206,3 @@ def launch(demo: gr.Blocks, settings: Settings, block: bool = True) -> str:
         prevent_thread_lock=not block, max_file_size=f"{settings.upload_max_mb}mb",
         ssr_mode=False, mcp_server=False, footer_links=["api"], css=CSS, quiet=True)
     return url
-
-
-def serve_command(settings: Settings) -> int:
-    login(settings)  # refuse a public host without a login before loading any model
-    print(f"loading models and the index from {settings.index_dir} …", flush=True)
-    engine = Engine(settings)
-    engine.warm_up()
-    try:
-        print(f"open http://{settings.host}:{settings.port} (Ctrl-C stops)", flush=True)
-        launch(build_app(engine), settings)
-    finally:
-        engine.close()
-    return 0

@@ -17,14 +17,14 @@ from pathlib import Path
 
 from assistant.answer.pipeline import Answerer
 from assistant.config import Settings
-from assistant.search.embed import load_embedder
 from assistant.errors import AssistantError, IndexError_, QuestionError
 from assistant.ingest.pipeline import ingest
-from assistant.redact import shown_url
 from assistant.records import Answer, Chunk, Citation, Hit
+from assistant.redact import shown_url
+from assistant.search.embed import load_embedder
 from assistant.search.retrieve import Filters, Retriever
-from assistant.ui.sourceview import article_text
 from assistant.search.store import Index
+from assistant.ui.sourceview import article_text
 from assistant.ui.uploads import store_upload
 
 

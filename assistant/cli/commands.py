@@ -1,0 +1,183 @@
+"""The subcommands: parsed arguments in, the domain modules called, their results printed.
+
+Each `*_command` returns the exit status (0 ok, 1 some inputs skipped or a regression, 2 rejected
+questions). Heavy modules (torch, faiss, gradio, langchain) are imported only by the command that
+needs them. Not handled here: argument parsing (cli/__init__.py); the look of the output (show.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import Progress
+
+from assistant.cli import show
+from assistant.config import Settings
+from assistant.errors import AssistantError, InputFileError, QuestionError
+
+if TYPE_CHECKING:
+    from assistant.answer.pipeline import Answerer
+    from assistant.evaluation.questions import Question
+
+
+def ingest_command(paths: list[str], settings: Settings) -> int:
+    """`assistant ingest`: a progress bar, one line per skipped file, a summary table; exit 1
+    when any file was skipped."""
+    from assistant.ingest.pipeline import ingest
+
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("ingesting", total=None)
+        report = ingest(paths, settings, progress=lambda done, total, f: bar.update(
+            task, completed=done, total=total, description=f"ingesting {Path(f).name}"))
+    show.print_problems(report.skipped, report.warnings)
+    show.ingest_table(report, settings)
+    return 1 if report.skipped else 0
+
+
+def inspect_command(paths: list[str], settings: Settings, as_json: bool) -> int:
+    """The articles found in the files, nothing indexed (settings: part of the CLI contract)."""
+    from assistant.ingest.pipeline import find_files, read_articles
+
+    files, errors = find_files(paths)
+    found, warnings = [], []
+    for path in files:
+        try:
+            found += read_articles(path, warnings)
+        except InputFileError as e:
+            errors.append(e)
+    show.print_problems(errors, warnings)
+    show.articles(found, as_json)
+    return 1 if errors else 0
+
+
+def search_command(questions: list[str], settings: Settings, as_json: bool, mode: str) -> int:
+    from assistant.search.retrieve import open_retriever
+
+    retriever = open_retriever(settings, mode)  # type: ignore[arg-type]
+    for q in questions:
+        hits = retriever.search(q, settings.top_k, mode=mode)  # type: ignore[arg-type]
+        if as_json:
+            print(json.dumps({"question": q, "hits": [h.to_dict() for h in hits]},
+                             ensure_ascii=False), flush=True)
+        else:
+            print(show.hits_text(q, hits) + "\n", flush=True)
+    return 0
+
+
+def ask_command(questions: list[str], settings: Settings, as_json: bool,
+                answerer: Answerer | None = None) -> int:
+    """`assistant ask`: answer each question (models load once); 2 if any question was rejected."""
+    from assistant.answer.pipeline import Answerer
+
+    answerer = answerer or Answerer(settings)
+    status = 0
+    try:
+        for question in questions:
+            try:
+                answer = answerer.ask(question)
+            except QuestionError as e:
+                status = 2
+                print(json.dumps({"question": question, "error": str(e)}, ensure_ascii=False)
+                      if as_json else f"error: {e}", file=sys.stdout if as_json else sys.stderr)
+                continue
+            if as_json:
+                print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            else:
+                show.print_answer(answer)
+    finally:
+        answerer.close()
+    return status
+
+
+def serve_command(settings: Settings) -> int:
+    from assistant.ui.app import build_app, launch, login
+    from assistant.ui.engine import Engine
+
+    login(settings)  # refuse a public host without a login before loading any model
+    print(f"loading models and the index from {settings.index_dir} …", flush=True)
+    engine = Engine(settings)
+    engine.warm_up()
+    try:
+        print(f"open http://{settings.host}:{settings.port} (Ctrl-C stops)", flush=True)
+        launch(build_app(engine), settings)
+    finally:
+        engine.close()
+    return 0
+
+
+def eval_command(settings: Settings, questions: str | None, as_json: bool, baseline: str | None,
+                 out_dir: str | None, retrieval_only: bool = False) -> int:
+    from assistant.evaluation.report import console_summary, write_report
+    from assistant.evaluation.run import BASELINE, QUESTIONS, REPORT_DIR, gate, run_eval
+
+    questions_path = Path(questions) if questions else QUESTIONS
+    out = Path(out_dir) if out_dir else REPORT_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    answers_log = out / "answers.jsonl"  # written as answers come: a long run's work survives a stop
+    answers_log.unlink(missing_ok=True)
+
+    def on_answer(position: int, q: Question, answer) -> None:
+        with answers_log.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(answer.to_dict() | {"id": q.id}, ensure_ascii=False) + "\n")
+        if not as_json:
+            print(f"[{position}] {q.id} {answer.timings.get('total', 0):.1f}s", flush=True)
+
+    summary = run_eval(settings, questions_path, retrieval_only, on_answer)
+    try:
+        found, note = gate(summary, Path(baseline) if baseline else BASELINE, explicit=bool(baseline))
+    except AssistantError as e:  # keep the run's results, then report the unusable baseline
+        summary["gate"] = {"regressions": [], "note": f"not compared: {e}"}
+        write_report(summary, out)
+        raise
+    summary["gate"] = {"regressions": found, "note": note}
+    write_report(summary, out)
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(console_summary(summary))
+        print(f"report: {out / 'report.md'}")
+        print(note)
+        for line in found:
+            print(f"REGRESSION {line}")
+    return 1 if found else 0
+
+
+def bench_command(settings: Settings, n_chunks: int, as_json: bool) -> int:
+    from assistant.bench.run import run_bench
+
+    r = run_bench(settings, n_chunks)
+    if as_json:
+        print(json.dumps(r, ensure_ascii=False, indent=1))
+        return 0
+    show.bench_table(r, n_chunks)
+    return 0
+
+
+def models_command(action: str, settings: Settings) -> int:
+    from assistant.models.cache import pull_all
+
+    if action == "pull":
+        pull_all(settings)
+        return 0
+    show.models_list(settings)
+    return 0
+
+
+def serve_llm_command(settings: Settings, port: int) -> int:
+    """`assistant llm serve`: run the local server in the foreground until Ctrl-C."""
+    from assistant.answer.local_server import gguf_path, run_server
+
+    server = run_server(gguf_path(settings), port, settings.llm_threads, settings.llm_context)
+    print(f"llama.cpp serving {settings.llm_model} at http://127.0.0.1:{port}/v1 (Ctrl-C stops)",
+          flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        del server

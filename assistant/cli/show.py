@@ -1,0 +1,105 @@
+"""What the CLI prints: domain results in, text, tables and JSON lines on stdout/stderr out.
+
+Not handled here: argument parsing (cli/__init__.py), running the commands (cli/commands.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from assistant.config import DEFAULT_EMBED_MODEL, Settings
+from assistant.models.cache import SPECS, disk_size, is_verified
+from assistant.records import Answer, Article, Citation, Hit
+from assistant.search.onnxembed import folder_for, is_prepared
+
+if TYPE_CHECKING:
+    from assistant.ingest.pipeline import IngestReport
+
+
+def print_problems(errors: list, warnings: list[str]) -> None:
+    """One line per skipped file and per warning, on stderr."""
+    for e in errors:
+        print(f"skipped {e}", file=sys.stderr)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+def ingest_table(report: IngestReport, settings: Settings) -> None:
+    table = Table(title=f"index: {settings.index_dir}")
+    for col in ("files", "unchanged", "pages", "articles", "chunks", "skipped", "warnings"):
+        table.add_column(col, justify="right")
+    table.add_row(*(str(v) for v in (report.files, report.unchanged, report.pages, report.articles,
+                                      report.chunks, len(report.skipped), len(report.warnings))))
+    Console().print(table)
+
+
+def articles(found: list[Article], as_json: bool) -> None:
+    if as_json:
+        keep = ("title", "sources", "section", "issue", "date", "page", "position", "file", "text",
+                "bboxes")
+        rows = [{k: v for k, v in asdict(a).items() if k in keep} for a in found]
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        for a in found:
+            parts = (a.file, a.issue, a.date, f"p.{a.page}", a.section)
+            meta = " · ".join(str(v) for v in parts if v)
+            print(f"{a.title}\n  {meta}\n  sources: {'、'.join(a.sources) or '-'}; "
+                  f"{len(a.text)} characters: {a.text[:60]}…\n")
+
+
+def hits_text(question: str, hits: list[Hit]) -> str:
+    lines = [f"Q: {question}"] if hits else [f"Q: {question}", "   (no passage found)"]
+    for n, h in enumerate(hits, 1):
+        dense = "-" if h.dense_score is None else f"{h.dense_score:.3f}"
+        bm = "-" if h.bm25_score is None else f"{h.bm25_score:.2f}"
+        lines.append(f"{n:>2}. {Citation.of(h.chunk).label()}  [{h.chunk.file}]  "
+                     f"score {h.score:.4f}  dense {dense}  bm25 {bm}")
+        lines.append("    " + h.chunk.text.replace("\n", " ")[:160])
+    return "\n".join(lines)
+
+
+def print_answer(answer: Answer) -> None:
+    print(answer.text)
+    for quote in answer.quote.splitlines():
+        print(f"  Quote: {quote}")
+    if answer.notice:
+        print(f"\n[{answer.notice}]")
+    if answer.citations:
+        print("\nSources:")
+        for n, c in enumerate(answer.citations, 1):
+            print(f"  [{n}] {c.label()}")
+    for flag in answer.flags:
+        print(f"  check: {flag}")
+    print()
+
+
+def bench_table(r: dict, n_chunks: int) -> None:
+    table = Table(title=f"assistant bench: {n_chunks:,} chunks")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for k, v in r.items():
+        if k != "targets":
+            table.add_row(k, str(v))
+    for k, met in r["targets"].items():
+        table.add_row(f"target {k}", "[green]met[/]" if met else "[red]MISSED[/]")
+    Console().print(table)
+
+
+def models_list(settings: Settings) -> None:
+    models_dir = settings.models_dir
+    print(f"models in {models_dir}:")
+    for spec in SPECS:
+        path = models_dir / spec.target
+        state = "verified" if is_verified(spec, models_dir) else (
+            "CORRUPT (run `assistant models pull`)" if path.exists() else "missing")
+        print(f"  {spec.name:32} {disk_size(path) / 1e6:8.0f} MB  {state:10}  {path}")
+        onnx = folder_for(path)
+        if spec.name == DEFAULT_EMBED_MODEL:
+            state = "ready" if is_prepared(onnx) else "missing (made by `models pull`)"
+            print(f"  {'  its ONNX form':32} {disk_size(onnx) / 1e6:8.0f} MB  {state:10}  {onnx}")
