@@ -19,10 +19,11 @@ from pdfgen import (
 from assistant.cli import main
 from assistant.config import SAMPLE_DIR, Settings
 from assistant.errors import InputFileError
-from assistant.ingest.chunk import chunk_article, sentences
+from assistant.ingest.chunk import chunk_article
 from assistant.ingest.pipeline import file_key, ingest, read_articles, read_pages
 from assistant.search.embed import load_embedder
 from assistant.search.store import Index
+from assistant.text import sentences
 
 P000, P002 = "000_24189f6fbd2ff608.txt", "002_ca3652deaf3b49ce.txt"
 

@@ -21,10 +21,11 @@ from pdfgen import (
 
 from assistant.config import SAMPLE_DIR
 from assistant.errors import InputFileError
-from assistant.ingest.chunk import chunk_article, sentences
+from assistant.ingest.chunk import chunk_article
 from assistant.ingest.pdfpages import read_pdf_pages
 from assistant.ingest.pipeline import read_articles, read_pages
 from assistant.ingest.split import split_page
+from assistant.text import sentences
 
 
 def _norm(text: str) -> str:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.chunk import sentences
 from assistant.ingest.pipeline import read_articles
 from assistant.ingest.split import split_page
 from assistant.ingest.units import is_label, parse_sources
 from assistant.records import Line, Page
+from assistant.text import sentences
 
 # Ground truth from shared/CORPUS.md: (title, sources) per page, in page order.
 GROUND_TRUTH = {

@@ -7,7 +7,7 @@ with its [n]. Not handled here: deciding when to fall back (pipeline.py).
 from __future__ import annotations
 
 from assistant.records import Citation, Hit
-from assistant.text import SENTENCE_END, grams
+from assistant.text import grams, quote_sentences
 
 
 def extractive_answer(question: str, hits: list[Hit], max_sentences: int = 2,
@@ -17,7 +17,7 @@ def extractive_answer(question: str, hits: list[Hit], max_sentences: int = 2,
     q = grams(question)
     scored = []  # (overlap, -hit rank, -position, sentence, hit index)
     for rank, hit in enumerate(hits[:max_passages]):
-        parts = [s.strip() for s in SENTENCE_END.split(hit.chunk.text) if len(s.strip()) > 5]
+        parts = [s for s in quote_sentences(hit.chunk.text) if len(s) > 5]
         for pos, sentence in enumerate(parts):
             scored.append((len(q & grams(sentence)), -rank, -pos, sentence, rank))
     if not scored:

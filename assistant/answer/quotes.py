@@ -12,28 +12,19 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Sequence
 
 from assistant.answer.citations import CITE, has_words
 from assistant.records import Hit
-from assistant.text import CJK, grams
-
-_QUOTE_MARKS = "“”\"'‘’「」『』<>"
-
-
-def _plain(text: str) -> str:
-    """NFKC, without spaces and quotation marks: for finding copied text in a source."""
-    text = unicodedata.normalize("NFKC", text)
-    return re.sub(r"[\s" + re.escape(_QUOTE_MARKS) + r"]", "", text)
+from assistant.text import CJK, QUOTE_MARKS, grams, plain
 
 
 def best_source(text: str, hits: list[Hit], min_overlap: int = 3) -> int | None:
     """1-based number of the first source `text` is copied from whole (a name, a figure), else of
     the source sharing most words/bigrams with it (at least min_overlap)."""
-    plain = _plain(CITE.sub("", text)).rstrip("。.")
+    bare = plain(CITE.sub("", text)).rstrip("。.")
     for n, hit in enumerate(hits, 1):  # a short answer such as a name, copied from one source
-        if len(plain) >= 2 and plain in _plain(hit.chunk.text):
+        if len(bare) >= 2 and bare in plain(hit.chunk.text):
             return n
     words = grams(text)
     overlaps = [len(words & grams(h.chunk.text)) for h in hits]
@@ -82,7 +73,7 @@ def quote_text(line: str) -> str:
     cite = CITE.search(line)
     if cite and cite.start() > 0:
         line = line[:cite.start()]
-    return CITE.sub("", line).strip().strip(_QUOTE_MARKS).strip()
+    return CITE.sub("", line).strip().strip(QUOTE_MARKS).strip()
 
 
 def locate_quote(quote: str, hits: list[Hit], min_run: int = 3,
@@ -92,14 +83,14 @@ def locate_quote(quote: str, hits: list[Hit], min_run: int = 3,
     source's order, so a quote that strings together a list's items from one sentence counts,
     while a made-up sentence built around a real phrase does not. Spaces, width and quotation
     marks are ignored. On a tie the `prefer`red sources (the ones the model named) win."""
-    q = _plain(quote)
+    q = plain(quote)
     best = (0, 0.0)
     if not q:
         return best
     numbers = range(1, len(hits) + 1)
     for n in [p for p in prefer if p in numbers] + [n for n in numbers if n not in prefer]:
         hit = hits[n - 1]
-        s = _plain(f"{hit.chunk.title}\n{hit.chunk.text}")
+        s = plain(f"{hit.chunk.title}\n{hit.chunk.text}")
         blocks = difflib.SequenceMatcher(None, q, s, autojunk=False).get_matching_blocks()
         share = sum(b.size for b in blocks if b.size >= min(min_run, len(q))) / len(q)
         if share > best[1]:

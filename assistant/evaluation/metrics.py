@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from pathlib import PurePath
+
+from assistant.text import CJK, nfkc
 
 Fact = str | Sequence[str]
 ArticleKey = tuple[str, str]
@@ -31,13 +32,12 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _DOTS = re.compile(r"[·•・‧∙]")
 _CITE = re.compile(r"[\[【]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]】]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 ENTITY_TAGS = ("nr", "ns", "nt")  # jieba.posseg: person, place, organisation (and their subtags)
 
 
 def norm(text: str) -> str:
     """The comparison form of a text (see the module docstring)."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = nfkc(text).lower()
     text = _DOTS.sub("·", _THOUSANDS.sub("", text))
     return _SPACE.sub("", text)
 
@@ -114,7 +114,7 @@ def supports_passage(passage: str, support: Sequence[str]) -> bool:
 
 def numbers(text: str) -> list[str]:
     """The numbers in a text (after dropping [n] markers and thousands separators)."""
-    text = unicodedata.normalize("NFKC", _THOUSANDS.sub("", _CITE.sub(" ", text)))
+    text = nfkc(_THOUSANDS.sub("", _CITE.sub(" ", text)))
     return _NUMBER.findall(text)
 
 
@@ -124,7 +124,7 @@ def entities(text: str) -> list[str]:
 
     found = []
     for word, flag in jieba.posseg.cut(_CITE.sub(" ", text)):
-        if flag.startswith(ENTITY_TAGS) and len(word) >= 2 and _CJK.search(word):
+        if flag.startswith(ENTITY_TAGS) and len(word) >= 2 and CJK.search(word):
             found.append(word)
     return list(dict.fromkeys(found))
 

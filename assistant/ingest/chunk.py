@@ -12,25 +12,8 @@ Not handled here: embedding, and putting the title into the text (chunk.text is 
 
 from __future__ import annotations
 
-import re
-
-from assistant.ingest.clean import CLOSERS, TERMINAL
 from assistant.records import Article, BBox, Chunk
-
-_END, _CLOSE = re.escape(TERMINAL), re.escape(CLOSERS)
-_SENTENCE = re.compile(rf"[^\n{_END}]*(?:[{_END}]+[{_CLOSE}]*|(?=\n)|$)")
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of text; paragraph breaks end sentences too."""
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        start, end = m.start(), m.end()
-        while start < end and text[start].isspace():
-            start += 1
-        if end > start:
-            spans.append((start, end))
-    return spans
+from assistant.text import sentences
 
 
 def _pieces(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:

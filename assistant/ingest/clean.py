@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import re
 
-CJK = r"\u3400-\u9fff\uf900-\ufaff"
-TERMINAL = "。！？!?…"
-CLOSERS = "”’」』》）)\"'"
+from assistant.text import CJK_CHARS, CLOSERS, TERMINAL
+
 _FULLWIDTH_ALNUM = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}
 _FULLWIDTH_ALNUM.update({c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)})
 _FULLWIDTH_ALNUM.update({c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)})
 _FULLWIDTH_ALNUM.update({0x3000: 0x20, 0x22EF: 0x2026, 0xA0: 0x20})  # ideographic space, ⋯, nbsp
 _TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
-_ASCII_NEAR_CJK = re.compile(rf"(?<=[{CJK}“”])[,;:?!()]|[,;:?!()](?=[{CJK}“”])")
-_SPACE_CJK_DIGIT = re.compile(rf"(?<=[{CJK}“”（）])\s+(?=\d)|(?<=\d)\s+(?=[{CJK}“”（）])")
+_ASCII_NEAR_CJK = re.compile(rf"(?<=[{CJK_CHARS}“”])[,;:?!()]|[,;:?!()](?=[{CJK_CHARS}“”])")
+_SPACE_CJK_DIGIT = re.compile(rf"(?<=[{CJK_CHARS}“”（）])\s+(?=\d)|(?<=\d)\s+(?=[{CJK_CHARS}“”（）])")
 _SPACE_NEXT_TO_PUNCT = re.compile(r"\s+(?=[，。、；：！？）”])|(?<=[，。、；：！？（“])\s+")
 _SPACES = re.compile(r"[ \t]+")
 _LETTER_SPACING = re.compile(r"(?<![A-Za-z0-9]) +| +(?![A-Za-z0-9])")
-_HAS_CJK = re.compile(rf"[{CJK}]")
 _SENTENCE_END = re.compile(rf"[{re.escape(TERMINAL)}][{re.escape(CLOSERS)}]*$")
 
 
@@ -85,6 +83,3 @@ def undouble(text: str) -> str:
         return t[:half]
     return text
 
-
-def has_cjk(text: str) -> bool:
-    return _HAS_CJK.search(text) is not None

@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.ingest.clean import TERMINAL, join
+from assistant.ingest.clean import join
 from assistant.ingest.units import Unit, neighbour, page_units
 from assistant.records import Article, BBox, Page
+from assistant.text import TERMINAL
 
 
 @dataclass

@@ -21,15 +21,9 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from assistant.ingest.clean import (
-    TERMINAL,
-    clean_line,
-    has_cjk,
-    is_closed,
-    join,
-    undouble,
-)
+from assistant.ingest.clean import clean_line, is_closed, join, undouble
 from assistant.records import BBox, Page
+from assistant.text import TERMINAL, has_cjk
 
 HEADLINE_RATIO = 1.25
 ORG_SUFFIXES = ("委", "处", "中心", "医院", "院", "报", "网", "网站", "发布", "援疆", "会", "局", "部",

@@ -24,12 +24,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from assistant.config import DATA_DIR
+from assistant.text import CJK_CHARS
 
 GLOSSARY = DATA_DIR / "glossary.tsv"
 
 jieba.setLogLevel(logging.WARNING)
 
-_WORD = re.compile(r"[0-9a-z\u3400-\u9fff]")
+_WORD = re.compile(f"[0-9a-z{CJK_CHARS}]")
 STOPWORDS = frozenset(
     "的 了 是 在 和 与 及 等 也 都 而 或 并 对 为 以 将 把 被 从 由 于 之 其 这 那 有 个 中 上 下 "
     "我 你 他 她 它 们 我们 什么 哪些 哪个 哪 如何 怎么 怎样 是否 多少 吗 呢 吧 啊 "

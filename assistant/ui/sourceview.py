@@ -10,14 +10,13 @@ Not handled: finding the chunks (the app looks them up in the index), text sourc
 from __future__ import annotations
 
 import html
-import re
-import unicodedata
 from pathlib import Path
 
 import pymupdf
 
 from assistant.errors import InputFileError
 from assistant.records import BBox, Chunk, Citation
+from assistant.text import squash
 
 ZOOM = 1.5
 FILL = (1.0, 0.84, 0.0)  # amber, drawn at FILL_OPACITY over the text
@@ -95,7 +94,7 @@ def find_page(doc: pymupdf.Document, page: int, passage: str = "") -> int:
     probes = _probes(passage)
     if probes:
         for i in candidates:
-            text = _squash(doc[i].get_text())
+            text = squash(doc[i].get_text())
             if any(p in text for p in probes):
                 return i
     if labelled or positional:
@@ -105,12 +104,7 @@ def find_page(doc: pymupdf.Document, page: int, passage: str = "") -> int:
 
 def _probes(passage: str, size: int = 10) -> list[str]:
     """A few short stretches of the passage; one surviving PDF text extraction is enough."""
-    s = _squash(passage)
+    s = squash(passage)
     if len(s) < size:
         return [s] if s else []
     return [s[i:i + size] for i in range(0, len(s) - size + 1, max(size, len(s) // 5))][:6]
-
-
-def _squash(text: str) -> str:
-    """Letters and digits only (NFKC): robust to line breaks, spacing and punctuation changes."""
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text))

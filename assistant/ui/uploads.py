@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import unicodedata
 from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import InputFileError
+from assistant.text import nfkc
 
 SUFFIXES = (".pdf", ".txt")
 MAX_NAME = 120
@@ -28,7 +28,7 @@ def uploads_dir(settings: Settings) -> Path:
 
 def safe_name(name: str) -> str:
     """The last path part of `name`, reduced to letters, digits (any script), '.', '-' and '_'."""
-    base = unicodedata.normalize("NFKC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = nfkc(name).replace("\\", "/").rsplit("/", 1)[-1]
     base = re.sub(r"[^\w.\-]+", "_", base).strip("._") or "upload"
     stem, dot, suffix = base.rpartition(".")
     if not dot:
