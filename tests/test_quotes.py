@@ -1,4 +1,4 @@
-"""What the model copied (assistant/quotes.py): pure functions, no model, no index.
+"""What the model copied (assistant/answer/quotes.py): pure functions, no model, no index.
 
 The Quote/Answer reply form (one quote or several, mangled markers, echoed sources), locating a
 quote in the sources, and putting mis-copied characters right. The Answerer that applies them is

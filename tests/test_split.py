@@ -1,4 +1,4 @@
-"""The two sample pages -> exactly the 11 articles of CORPUS.md (titles, sources, order, section),
+"""The two sample pages -> exactly the 11 articles printed on them (titles, sources, order, section),
 with their text repaired and the page furniture dropped."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from assistant.ingest.units import is_label, parse_sources
 from assistant.records import Line, Page
 from assistant.text import sentences
 
-# Ground truth from shared/CORPUS.md: (title, sources) per page, in page order.
+# Ground truth, read off the two sample pages by hand: (title, sources) per page, in page order.
 GROUND_TRUTH = {
     "000_24189f6fbd2ff608.txt": [
         ("福建省立医院与新疆昌吉州开展麻醉学科协作", ["福建省援疆"]),

@@ -5,7 +5,7 @@ Out: `condense()` -> a standalone search question; `stream_answer()` -> text del
      `answers_question()` -> whether the model, shown only some sentences, says they answer it.
 Every failure of the endpoint (unreachable, timeout, HTTP error, malformed or empty reply, reply
 cut off) is raised as errors.EndpointError so the caller can fall back; nothing else leaks out.
-Not handled here: retrieval, refusal, citation checking or fallback answers (answer.py).
+Not handled here: retrieval, refusal, citation checking or fallback answers (pipeline.py).
 """
 
 from __future__ import annotations

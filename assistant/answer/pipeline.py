@@ -2,7 +2,7 @@
 
 In:  a question (plus chat history and optional Filters), Settings, a Retriever (or the index).
 Out: `Answerer.stream()` yields text deltas and then exactly one final records.Answer;
-     `Answerer.ask()` returns just the Answer; `ask_command()` prints answers for `assistant ask`.
+     `Answerer.ask()` returns just the Answer (cli/commands.ask_command prints it for `assistant ask`).
 Steps: check the question -> condense it with the history -> retrieve -> refuse without calling the
 model when nothing is relevant enough or the question names a year or an ordinal ("the 21st
 team") no passage mentions -> stream the LLM's reply (the source sentences it relies on, quoted,
@@ -16,8 +16,10 @@ any endpoint failure, or a reply with no words, an extractive answer with a noti
 The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer, and when a question across reports was answered one
 article at a time: the stream numbers each article's sources from [1]).
-Not handled here: LangChain and HTTP (chain.py), the server (llm.py), citation text rules
-(citations.py), reading the reply's quotes (quotes.py).
+Not handled here: LangChain and HTTP (chain.py), the endpoint and the local server (endpoint.py,
+local_server.py), the prompt's sources (prompting.py), citations (citations.py), refusal markers
+(refusal.py), the checks (checks/), the extractive fallback (fallback.py), reading the reply's
+quotes (quotes.py), printing (cli/).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Out: `report_groups()` -> the hits' positions grouped by article, best article f
 Why: shown four passages from two articles, the 1.5B default model quotes one article and answers
 from it, or blends both into one made-up sentence that the quote check then withholds. Asked about
 one article at a time, it quotes that article.
-Not handled here: asking the model or checking a part (answer.py); questions that span reports
+Not handled here: asking the model or checking a part (pipeline.py); questions that span reports
 without saying so or asking for someone's activities ("Where has Yang Minhong spoken?") are
 answered in one reply.
 Known cost: a part skips the model's yes/no check of its quotes (a part answers only a share of

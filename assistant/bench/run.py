@@ -1,7 +1,7 @@
 """`assistant bench --chunks N`: speed and memory at archive scale, against a usual LangChain stack.
 
 In: Settings (the embedding model, index and retrieval knobs) and a chunk count. Out: one dict of
-figures, printed as a rich table (or JSON with --json), with the targets marked met or missed.
+figures, printed by the CLI as a rich table (or JSON with --json), with the targets marked met or missed.
 Stages, in a temp folder removed afterwards:
 1. build, in a child process: a scale corpus of N chunks (scalecorpus.py: People's Daily 1998
    text, recombined) goes through store.Index one issue file at a time and is saved. Chunk
@@ -16,9 +16,9 @@ Stages, in a temp folder removed afterwards:
 4. the baseline a LangChain user would write, over the same texts and vectors: langchain_community's
    FAISS store + BM25Retriever (rank_bm25, jieba.lcut) in langchain_classic's EnsembleRetriever,
    its queries embedded by the same Embedder. This is the project's one documented exception to
-   "LangChain only in chain.py": the baseline is LangChain by definition. Latency: ours and the
+   "LangChain only in answer/chain.py": the baseline is LangChain by definition. Latency: ours and the
    baseline take turns on each query, so changing machine load hits both alike.
-5. benchspeed.py: embedding throughput vs the model's raw forward pass, int8 vs fp32 ranking,
+5. speed.py: embedding throughput vs the model's raw forward pass, int8 vs fp32 ranking,
    PDF pages per second (and stage 2, add_issue).
 Not handled: retrieval quality at scale (stand-in vectors make ranking meaningless there; see
 `assistant eval`), several benchmarks at once.

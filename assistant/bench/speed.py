@@ -2,7 +2,7 @@
 embedding throughput against the model's own forward pass, int8 vs fp32 ranking, PDF pages/s.
 
 In: Settings (the embedding model), the default Embedder, an index folder, a PDF. Out: dicts of
-figures for bench.py. add_issue runs the functions `assistant ingest` calls for one file
+figures for run.py. add_issue runs the functions `assistant ingest` calls for one file
 (read_pages, split_page, chunk_article, Embedder.embed, Index.upsert_file, Index.save), each timed.
 Throughput is measured on the sample pages' chunks (data/sample through the ingestion code): our
 Embedder as configured (ONNX int8 by default, one text at a time), our Embedder with int8 off, and
@@ -29,7 +29,7 @@ from assistant.search.embed import Embedder, load_embedder
 from assistant.search.store import Index, embed_text
 
 # questions about the two sample pages, Chinese and English, each with a word of the title of the
-# article that answers it (CORPUS.md's ground truth)
+# article that answers it (read off the two pages by hand)
 SAMPLE_QUERIES = [
     ("福建省立医院与昌吉州麻醉学科协作", "麻醉"), ("中国医师节活动大会", "医师节活动"),
     ("世界献血者日宣传活动", "献血者日"), ("省立医院荣获全国五一劳动奖状", "五一劳动奖状"),

@@ -12,7 +12,7 @@ Out: floats (and the unsupported items, for the report). Definitions (also in ev
   passages (with their titles); `[n]` citation markers are ignored.
 - The gate: GATES lists, per metric name pattern, which direction is better and the tolerated
   absolute change; regressions() compares a run with a baseline.
-Not handled here: running retrieval or the LLM, aggregating over questions (evaluate.py).
+Not handled here: running retrieval or the LLM, aggregating over questions (run.py).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ multi-article, follow-up, unanswerable), history (earlier user questions), key_f
 (articles: file, title, issue, page), support (exact passages), and for list questions
 list_members / list_distractors. Key facts and list items are strings or lists of alternatives.
 Out: [Question]; InputFileError naming the file and line for anything malformed.
-Not handled here: whether the gold files are indexed (evaluate.py checks), scoring (metrics.py).
+Not handled here: whether the gold files are indexed (run.py checks), scoring (metrics.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 In: the summary dict from evaluate.run_eval (meta, flat metrics, per-question rows, gate result).
 Out: files in the given folder (each written to a temporary name, then renamed), and a short
 plain-text digest for the console. The chart is drawn with Pillow (matplotlib is not a dependency).
-Not handled here: computing anything (evaluate.py, metrics.py).
+Not handled here: computing anything (run.py, metrics.py).
 """
 
 from __future__ import annotations

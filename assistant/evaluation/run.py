@@ -3,12 +3,12 @@
 In:  Settings (index, models, endpoint), a JSONL question set (eval/README.md gives the schema),
      optionally a baseline summary JSON. A missing index is built from the sample corpus first.
 Out: a summary dict (flat metric names -> numbers, plus per-question details), written with the
-     report by evalreport.py; exit status 1 when a gated metric fell by more than its tolerance
+     report by report.py; exit status 1 when a gated metric fell by more than its tolerance
      (metrics.GATES), 0 otherwise.
 Retrieval queries for follow-ups are the previous user questions and the question joined by
 spaces (retrieval-only runs cannot call the LLM to condense them); the answerer gets the same
 history as (question, "") turns and condenses it itself.
-Not handled here: the metric formulas (metrics.py), writing the report (evalreport.py).
+Not handled here: the metric formulas (metrics.py), writing the report (report.py).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ letter-spaced lines ("控 中 心 各 小 组") closed up; spaces between Chines
 ("第 20 批" -> "第20批"); wrapped lines joined without a space (a space only between two Latin
 words); doubled labels ("对口支援对口支援") undoubled; reportlab's "⋯" read as "…".
 Sentence ends ("。！？!?…" plus closing quotes) tell whether a paragraph is finished.
-Not handled here: deciding what a line is (headline, attribution, body): that is split.py.
+Not handled here: deciding what a line is (headline, attribution, body): that is units.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Files and folders -> pages -> articles -> chunks -> the index; `assistant ingest` and `inspect`.
+"""Files and folders -> pages -> articles -> chunks -> the index (for `assistant ingest`, `inspect`).
 
 In: paths (files, or folders searched recursively for .pdf and .txt), Settings. Out: an
 IngestReport (counts, skipped files, warnings); the index under settings.index_dir updated.
@@ -9,7 +9,7 @@ Issue metadata: catalog.csv beside the file wins, then the PDF header band / pag
 metadata, then the file name (issue = file stem, page 1 for a .txt); dates are never guessed.
 A file that cannot be read is reported in one line (InputFileError) and skipped; the others go on.
 Not handled here: the text repairs and article rules (clean.py, split.py), the index format
-(store.py).
+(search/store.py), printing the report (cli/).
 """
 
 from __future__ import annotations

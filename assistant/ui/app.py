@@ -6,9 +6,9 @@ clicking one shows the passage marked in its article and, for a PDF, the page im
 passage highlighted. Also: date/issue filters, model and index status, example questions, and
 uploads of new issues (checked, ingested, then searchable at once). The same answers are served
 at the API endpoint /ask (JSON, as `assistant ask --json`).
-Models load once (backend.Engine); each browser session keeps its own history and citations in
+Models load once (engine.Engine); each browser session keeps its own history and citations in
 gr.State, so concurrent sessions never share an answer. Off loopback a login is required.
-Not handled here: models, index and uploads (backend.py), answering (answer.py), rendering a
+Not handled here: models, index and uploads (engine.py), answering (answer/pipeline.py), rendering a
 cited source (sourceview.py).
 """
 

@@ -5,7 +5,7 @@ In: Settings. Out: `Engine`, whose `stream()` is exactly `Answerer.stream()` (th
 full text, and `add_files()` that stores, ingests and then serves uploaded issues.
 After an upload the index is reloaded and swapped in; requests already running finish on the
 index they started with, and the LLM server keeps running (one Answerer for the process).
-Not handled here: anything Gradio (app.py), upload checks (uploads.py), answering (answer.py).
+Not handled here: anything Gradio (app.py), upload checks (uploads.py), answering (answer/pipeline.py).
 """
 
 from __future__ import annotations
