@@ -30,31 +30,16 @@ from collections.abc import Callable, Iterator, Sequence
 from assistant.answer import chain
 from assistant.answer.checks.numbers import lacks_asked_number, ungrounded_numbers
 from assistant.answer.checks.repetition import adds_nothing
-from assistant.answer.checks.years import (
-    about_other,
-    absent_years,
-    passage_texts,
-    unmentioned_ordinals,
-)
+from assistant.answer.checks.years import (about_other, absent_years, passage_texts,
+                                           unmentioned_ordinals)
 from assistant.answer.citations import CITE, CitationMapper, cited_numbers, has_words
 from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
 from assistant.answer.fallback import extractive_answer
 from assistant.answer.local_server import SharedServer
 from assistant.answer.prompting import LANGUAGE_NAME, format_sources, language
-from assistant.answer.quotes import (
-    MIN_QUOTE_SHARE,
-    best_source,
-    locate_quote,
-    quote_text,
-    repair_copying,
-    split_reply,
-)
-from assistant.answer.refusal import (
-    REFUSAL,
-    is_refusal,
-    may_become_refusal,
-    says_absent,
-)
+from assistant.answer.quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text,
+                                     repair_copying, split_reply)
+from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal, says_absent
 from assistant.answer.reports import PART_NOTE, join_answers, report_groups
 from assistant.config import Settings
 from assistant.errors import EndpointError, ModelError, QuestionError
