@@ -1,4 +1,5 @@
-"""The text rules around an answer (assistant/answer/: prompting, citations, refusal, checks/, fallback): pure functions, no model, no index.
+"""The text rules around an answer (assistant/answer/: prompting, citations, refusal, checks/,
+fallback): pure functions, no model, no index.
 
 Source numbering and fencing, [n] renumbering, numbers no source contains, how-many answers, the
 extractive fallback. The reply's quotes are tested in test_quotes.py, the Answerer that applies
