@@ -49,6 +49,11 @@ class Article:
     bboxes: list[BBox] = field(default_factory=list)  # boxes of the body paragraphs (PDF only)
     # (paragraph text, bbox) pairs so chunks can keep only the boxes they cover; empty for txt
     paragraphs: list[tuple[str, BBox | None]] = field(default_factory=list)
+    # article-level imports (JSONL/CSV exports of a content system): the record's own id, its
+    # URL, and whether the title was derived from the text because the record had none
+    article_id: str | None = None
+    url: str | None = None
+    title_derived: bool = False
 
 
 @dataclass
@@ -66,6 +71,15 @@ class Chunk:
     section: str | None = None
     sources: list[str] = field(default_factory=list)
     bboxes: list[BBox] = field(default_factory=list)
+    article_id: str | None = None  # the record id of an article-level import; None for pages
+    url: str | None = None
+    title_derived: bool = False  # the title was derived from the text (the record had none)
+
+    @property
+    def source(self) -> str:
+        """What the index adds, replaces and removes as one unit: the file, or one record of an
+        article-level export ("exports/2023.jsonl#id-17")."""
+        return f"{self.file}#{self.article_id}" if self.article_id else self.file
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))  # shallow (asdict's deep copy made saving 100k chunks take 6 s)
@@ -87,11 +101,15 @@ class Citation:
     bbox: list[BBox]  # boxes of the cited passage on its page (empty for text sources)
     text: str = ""  # the passage
     chunk_id: str = ""
+    article_id: str | None = None  # article-level imports: the record id
+    url: str | None = None
+    title_derived: bool = False
 
     @classmethod
     def of(cls, chunk: Chunk) -> Citation:
         return cls(chunk.issue, chunk.date, chunk.page, chunk.title, chunk.file,
-                   list(chunk.bboxes), chunk.text, chunk.id)
+                   list(chunk.bboxes), chunk.text, chunk.id, chunk.article_id, chunk.url,
+                   chunk.title_derived)
 
     def label(self) -> str:
         """Human form: issue · date · page · title."""

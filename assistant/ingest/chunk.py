@@ -70,5 +70,6 @@ def chunk_article(article: Article, file_sha: str, size: int = 300,
             title=article.title, file=article.file, file_sha=file_sha, page=article.page,
             position=article.position, index=index, issue=article.issue, date=article.date,
             section=article.section, sources=list(article.sources),
-            bboxes=_boxes(article, start, end)))
+            bboxes=_boxes(article, start, end), article_id=article.article_id, url=article.url,
+            title_derived=article.title_derived))
     return chunks
