@@ -50,6 +50,15 @@ def _missing(index_dir: Path) -> IndexError_:
                        "(or your own files) first")
 
 
+def current_generation(index_dir: Path) -> str | None:
+    """The name of the live generation (what CURRENT says), or None when there is no index yet.
+    Cheap (one small read): a reader calls it to notice that another process saved."""
+    try:
+        return (Path(index_dir) / "CURRENT").read_text().strip() or None
+    except OSError:
+        return None
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
