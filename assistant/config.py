@@ -7,13 +7,14 @@ Not handled here: validating that paths exist or endpoints answer (the modules t
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+PROMPTS_DIR = Path(str(files("assistant") / "prompts"))  # package data: a link to the top-level prompts/
 DATA_DIR = PROJECT_ROOT / "data"
 SAMPLE_DIR = DATA_DIR / "sample"
 
@@ -33,6 +34,8 @@ class Settings(BaseSettings):
     # ingestion
     chunk_size: int = 300  # characters per chunk (Chinese text: ~1 char per token)
     chunk_overlap: int = 60  # characters repeated between neighbouring chunks (whole sentences)
+    checkpoint_units: int = 50  # an ingest keeps its work every this many files/records
+    checkpoint_seconds: float = 60.0  # ... or this often, whichever comes first
 
     # embeddings: a name in the model cache (see `assistant models list`), a local folder, or a
     # hub name (used only if the user has hub access)
@@ -70,7 +73,13 @@ class Settings(BaseSettings):
     answer_concurrency: int = 2  # questions the UI/API work on at once (llama.cpp generates one)
     auth_user: str | None = None  # required when host is not loopback
     auth_password: SecretStr | None = None
+    feedback_db: Path | None = None  # thumbs up/down store; default <index_dir>/feedback.sqlite3
+    log_questions: bool = False  # also store every question asked in the UI/API (off: only feedback)
 
     @property
     def models_dir(self) -> Path:
         return self.cache_dir / "models"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_db or self.index_dir / "feedback.sqlite3"

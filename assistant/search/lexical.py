@@ -3,7 +3,7 @@
 In: text. Out: lists of lowercase tokens with punctuation and stopwords dropped (jieba's search
 mode, which also emits the short words inside long ones: 献血者日 -> 献血, 血者, 献血者日 ...), and
 for a question, the question plus the glossary counterparts of the terms it names
-(data/glossary.tsv: English | aliases <TAB> 中文 | 别名), so "blood donor day" also searches 献血者日.
+(assistant/search/glossary.tsv, shipped as package data: English | aliases <TAB> 中文 | 别名), so "blood donor day" also searches 献血者日.
 `BM25` is bm25s.BM25 with its documented override point, build_index_from_ids, vectorised with
 numpy for the default "lucene" method (same scores; bm25s's own loop over documents took 13 s at
 100k chunks, and is still used for other methods).
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 import bm25s
@@ -23,10 +24,9 @@ import jieba
 import numpy as np
 import scipy.sparse as sp
 
-from assistant.config import DATA_DIR
 from assistant.text import CJK_CHARS
 
-GLOSSARY = DATA_DIR / "glossary.tsv"
+GLOSSARY = Path(str(files("assistant.search") / "glossary.tsv"))  # package data
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -62,7 +62,7 @@ def load_glossary(path: Path = GLOSSARY) -> list[tuple[list[str], list[str]]]:
 
 
 def _names(question: str, term: str) -> bool:
-    if re.search(r"[\u3400-\u9fff]", term):
+    if re.search(f"[{CJK_CHARS}]", term):
         return term in question
     return re.search(rf"(?<![0-9a-z]){re.escape(term.lower())}(?![0-9a-z])", question) is not None
 
