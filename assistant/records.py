@@ -112,8 +112,9 @@ class Citation:
                    chunk.title_derived)
 
     def label(self) -> str:
-        """Human form: issue · date · page · title."""
-        parts = [self.issue or "", self.date or "", f"p.{self.page}", self.title]
+        """Human form: issue · date · page · title; a title derived from the text starts with ≈."""
+        parts = [self.issue or "", self.date or "", f"p.{self.page}",
+                 f"≈{self.title}" if self.title_derived else self.title]
         return " · ".join(p for p in parts if p)
 
     def to_dict(self) -> dict[str, Any]:
