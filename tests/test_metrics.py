@@ -8,9 +8,17 @@ import pytest
 
 from assistant.evaluation import metrics as m
 
+pytestmark = pytest.mark.unit
+
 A = ("000.txt", "甲")
 B = ("000.txt", "乙")
 C = ("002.txt", "丙")
+X, Y, Z = (m.article_key("export.jsonl", "", i) for i in ("rec-1", "rec-2", "rec-3"))
+
+
+def each(*keys):
+    """Gold of page articles: each one needed (one group per article)."""
+    return [frozenset({k}) for k in keys]
 
 
 def test_norm_unifies_width_case_spaces_and_thousands():
@@ -40,8 +48,8 @@ def test_list_f1_counts_members_and_distractors():
 
 def test_ranking_metrics_credit_each_gold_article_once():
     ranked = [B, A, A, C]
-    gold = {A, C}
-    assert m.first_ranks(ranked, gold) == {A: 2, C: 4}
+    gold = each(A, C)
+    assert m.first_ranks(ranked, gold) == {0: 2, 1: 4}
     assert m.recall_at(ranked, gold, 1) == 0.0
     assert m.recall_at(ranked, gold, 2) == 0.5
     assert m.recall_at(ranked, gold, 10) == 1.0
@@ -53,6 +61,26 @@ def test_ranking_metrics_credit_each_gold_article_once():
     assert m.reciprocal_rank([B], gold) == 0.0
 
 
+def test_any_record_of_an_archive_gold_group_satisfies_it():
+    """A story several outlets reported: any one of the gold records is the right article."""
+    gold = [frozenset({X, Z})]
+    assert m.first_ranks([Y, Z, X], gold) == {0: 2}
+    assert m.recall_at([Y, Z, X], gold, 1) == 0.0
+    assert m.recall_at([Y, Z, X], gold, 2) == 1.0  # not 0.5: one record suffices
+    assert m.reciprocal_rank([Y, Y, X], gold) == pytest.approx(1 / 3)
+    assert m.ndcg_at([Z, X], gold) == pytest.approx(1.0)
+    assert m.ndcg_at([Y, Z], gold) == pytest.approx(1 / math.log2(3))
+    assert m.citation_recall([Y, X], gold) == 1.0
+    assert m.citation_counts([Y, X, Z], gold) == (2, 3)
+    assert m.reciprocal_rank([A, B], gold) == 0.0
+
+
+def test_record_key_is_its_id_whatever_its_file_or_title():
+    assert m.article_key("a/export.jsonl", "标题一", "rec-1") == m.article_key("b.csv", "", "rec-1")
+    assert m.article_key("export.jsonl", "标题", "rec-1") != m.article_key("export.jsonl", "标题", "rec-2")
+    assert m.article_key("export.jsonl", "标题", None) == ("export.jsonl", "标题")
+
+
 def test_article_key_ignores_folders_and_title_spacing():
     assert m.article_key("/tmp/x/sample/000.txt", "闽昌同心  交融致远") == \
         m.article_key("data/sample/000.txt", "闽昌同心 交融致远")
@@ -60,8 +88,8 @@ def test_article_key_ignores_folders_and_title_spacing():
 
 
 def test_citation_scores():
-    assert m.citation_counts([A, B, A], {A}) == (2, 3)
-    assert m.citation_recall([A], {A, C}) == 0.5
+    assert m.citation_counts([A, B, A], each(A)) == (2, 3)
+    assert m.citation_recall([A], each(A, C)) == 0.5
     assert m.supports_passage("……1462名个人获全国五一劳动奖章。", ["1,462名个人获"])
 
 
@@ -108,3 +136,71 @@ def test_key_facts_and_lists_tolerate_the_models_run_to_run_spread_and_no_more()
            "answers/all/citation_recall": 0.84}
     assert [f.split(":")[0] for f in m.regressions(now, base)] == [
         "answers/all/citation_recall", "answers/all/key_fact_accuracy", "answers/all/list_f1"]
+
+
+# ---- averaging per half and language (scoring.py), and the gate across halves (run.comparable) ----
+
+def _q(qid: str, lang: str, split: str, qtype: str = "fact", gold=("rec-1",), **kw):
+    from assistant.evaluation.questions import Question
+    return Question(qid, "?", lang, qtype, gold=[{"article_id": g, "date": "2023-07-01"} for g in gold],
+                    split=split, **kw)
+
+
+def test_retrieval_figures_per_half_and_language():
+    from assistant.evaluation.scoring import retrieval_metrics
+    qs = [_q("a", "zh", "dev"), _q("b", "en", "dev"), _q("c", "zh", "test", gold=("rec-3", "rec-4")),
+          _q("u", "en", "test", "unanswerable", gold=())]
+    runs = {"a": [X], "b": [Y, Y, X], "c": [Y, Z, X], "u": [X]}
+    runs = {i: {"hybrid": {"ranked": r, "seconds": 0.1}} for i, r in runs.items()}
+    mt = retrieval_metrics(qs, runs)
+    assert mt["retrieval/hybrid/dev/zh/mrr"] == 1.0
+    assert mt["retrieval/hybrid/dev/en/mrr"] == pytest.approx(1 / 3)
+    assert mt["retrieval/hybrid/dev/all/mrr"] == pytest.approx((1 + 1 / 3) / 2)
+    assert mt["retrieval/hybrid/test/zh/recall@1"] == 0.0
+    assert mt["retrieval/hybrid/test/zh/recall@5"] == 1.0  # rec-3 at rank 2 satisfies the story
+    assert mt["retrieval/hybrid/zh/mrr"] == pytest.approx((1 + 1 / 2) / 2)  # all halves, Chinese
+    assert mt["retrieval/hybrid/all/recall@1"] == pytest.approx(1 / 3)
+    assert "retrieval/hybrid/test/en/mrr" not in mt  # only an unanswerable question there
+
+
+def _answer(text: str, cited: list[str], refused: bool = False):
+    from assistant.records import Answer, Citation
+    return Answer("?", text, [Citation(None, "2023-07-01", 1, "", "export.jsonl", [], "正文", f"c{i}", i)
+                              for i in cited], refused=refused)
+
+
+def test_answer_figures_treat_each_question_type_as_the_set_defines_it():
+    from assistant.evaluation.scoring import answer_metrics, score_answer
+    qs = [_q("num", "zh", "dev", "number", key_facts=[["1400"], "罗勇"]),
+          _q("story", "zh", "dev", "multi-outlet", gold=("rec-1", "rec-2", "rec-3"), key_facts=["谣言"]),
+          _q("list", "en", "test", "list", key_facts=[["甲医院", "Hospital A"], "乙医院", "丙医院"]),
+          _q("none", "zh", "test", "unanswerable", gold=()),
+          _q("none2", "en", "dev", "unanswerable", gold=())]
+    answers = {"num": _answer("下降了1400元[1]。", ["rec-1", "rec-9"]),
+               "story": _answer("此说法系谣言[1]。", ["rec-3"]),
+               "list": _answer("Hospital A and 乙医院 [1].", ["rec-1"]),
+               "none": _answer("资料中没有。", [], refused=True),
+               "none2": _answer("It was 5.", ["rec-1"])}
+    rows = {q.id: score_answer(q, answers[q.id]) for q in qs}
+    assert rows["list"]["key_facts"] is None and rows["list"]["list_f1"] == pytest.approx(0.8)
+    mt = answer_metrics(qs, rows)
+    assert mt["answers/dev/zh/key_fact_accuracy"] == pytest.approx((0.5 + 1.0) / 2)
+    assert mt["answers/dev/zh/citation_recall"] == 1.0  # one record of the story is cited each time
+    assert mt["answers/all/citation_precision"] == pytest.approx(3 / 4)  # rec-9 is not gold
+    assert mt["answers/test/en/list_f1"] == pytest.approx(0.8)  # 2 of 3 members, no distractor
+    assert mt["refusal/test/zh/refusal_rate"] == 1.0 and mt["refusal/dev/en/refusal_rate"] == 0.0
+    assert mt["refusal/all/refusal_rate"] == 0.5 and mt["refusal/all/false_refusal_rate"] == 0.0
+    assert "answers/dev/en/key_fact_accuracy" not in mt  # no answerable English dev question
+
+
+def test_a_run_on_one_half_is_gated_on_that_halfs_figures_only():
+    from assistant.evaluation.run import comparable
+    base = {"retrieval/hybrid/all/mrr": 0.9, "retrieval/hybrid/dev/zh/mrr": 0.8,
+            "retrieval/hybrid/test/zh/mrr": 0.7}
+    dev_run = {"retrieval/hybrid/all/mrr": 0.8, "retrieval/hybrid/dev/zh/mrr": 0.8}
+    assert comparable(dev_run, "dev", "all") == {"retrieval/hybrid/dev/zh/mrr": 0.8}
+    assert m.regressions(comparable(dev_run, "dev", "all"), comparable(base, "dev", "all")) == []
+    assert comparable(base, "test", "dev") == {}
+    assert comparable(base, "all", "all") == base
+    worse = {"retrieval/hybrid/test/zh/mrr": 0.6}
+    assert [f.split(":")[0] for f in m.regressions(worse, base)] == ["retrieval/hybrid/test/zh/mrr"]

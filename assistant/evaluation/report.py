@@ -42,23 +42,31 @@ def _modes(metrics: dict[str, float]) -> list[str]:
     return list(dict.fromkeys(k.split("/")[1] for k in metrics if k.startswith("retrieval/")))
 
 
+def _slices(metrics: dict[str, float], group: str) -> list[str]:
+    """The (half/)language slices measured, in order: all, en, zh, dev/all, dev/en, …, test/zh."""
+    skip = 2 if group == "retrieval" else 1
+    found = {"/".join(k.split("/")[skip:-1]) for k in metrics if k.startswith(group + "/")}
+    return sorted(found, key=lambda s: (s.count("/"), s.split("/")[0] if "/" in s else "", s.split("/")[-1]))
+
+
 def markdown(summary: dict[str, Any]) -> str:
     meta, mt, gate = summary["meta"], summary["metrics"], summary.get("gate", {})
     out = ["# Evaluation report", "",
-           f"{meta['finished']} · {meta['n_questions']} questions ({meta['questions']}) · "
+           f"{meta['finished']} · {meta['n_questions']} questions ({meta['questions']}, "
+           f"half: {meta.get('split', 'all')}) · "
            f"embeddings {meta['embed_model']} · LLM {meta['llm_model'] or 'not run (retrieval only)'} · "
            f"wall time {meta['wall_seconds']} s", "",
            f"Gate: {gate.get('note', 'not compared')}", *[f"- REGRESSION {r}" for r in gate.get("regressions", [])],
            "", "![metrics](report.png)", "",
            f"## Retrieval (article-level, top {meta['k']} chunks; answerable questions)", "",
-           _table(["retriever", "lang", *RETRIEVAL],
-                  [[mode, lang, *(mt.get(f"retrieval/{mode}/{lang}/{k}") for k in RETRIEVAL)]
-                   for mode in _modes(mt) for lang in ("all", "en", "zh")])]
+           _table(["retriever", "half/lang", *RETRIEVAL],
+                  [[mode, name, *(mt.get(f"retrieval/{mode}/{name}/{k}") for k in RETRIEVAL)]
+                   for mode in _modes(mt) for name in _slices(mt, "retrieval")])]
     if not meta["retrieval_only"]:
         out += ["", "## Answers", "",
-                _table(["lang", *ANSWERS, *REFUSAL],
-                       [[lang, *(mt.get(f"answers/{lang}/{k}") for k in ANSWERS),
-                         *(mt.get(f"refusal/{lang}/{k}") for k in REFUSAL)] for lang in ("all", "en", "zh")])]
+                _table(["half/lang", *ANSWERS, *REFUSAL],
+                       [[name, *(mt.get(f"answers/{name}/{k}") for k in ANSWERS),
+                         *(mt.get(f"refusal/{name}/{k}") for k in REFUSAL)] for name in _slices(mt, "answers")])]
     stages = sorted({k.split("/")[1] for k in mt if k.startswith("latency/")})
     out += ["", "## Latency (seconds)", "",
             _table(["stage", "p50", "p95"], [[s, mt[f"latency/{s}/p50"], mt[f"latency/{s}/p95"]] for s in stages])]
@@ -142,13 +150,14 @@ def write_report(summary: dict[str, Any], out: Path) -> None:
 
 def console_summary(summary: dict[str, Any]) -> str:
     mt = summary["metrics"]
-    lines = [f"{'retriever':9} {'lang':4} " + " ".join(f"{k:>9}" for k in RETRIEVAL)]
+    lines = [f"{'retriever':9} {'half/lang':9} " + " ".join(f"{k:>9}" for k in RETRIEVAL)]
     for mode in _modes(mt):
-        for lang in ("all", "en", "zh"):
-            lines.append(f"{mode:9} {lang:4} " + " ".join(
-                f"{_fmt(mt.get(f'retrieval/{mode}/{lang}/{k}')):>9}" for k in RETRIEVAL))
+        for name in _slices(mt, "retrieval"):
+            lines.append(f"{mode:9} {name:9} " + " ".join(
+                f"{_fmt(mt.get(f'retrieval/{mode}/{name}/{k}')):>9}" for k in RETRIEVAL))
     for key, value in mt.items():
-        if key.startswith(("answers/all/", "refusal/all/")):
-            lines.append(f"{key:40} {_fmt(value)}")
+        if key.startswith(("answers/", "refusal/")) and key.split("/")[-1] in (
+                "key_fact_accuracy", "list_f1", "citation_recall", *REFUSAL):
+            lines.append(f"{key:44} {_fmt(value)}")
     lines.append(f"wall time {summary['meta']['wall_seconds']} s")
     return "\n".join(lines)

@@ -1,33 +1,19 @@
 """Assign the dev/test split of eval/archive/questions.jsonl (run once; rewrites the file in place).
 
-Stratified by (lang, type): within each stratum the ids are sorted, shuffled with
-random.Random(2026) (one generator, strata visited in sorted order), then alternately
-assigned dev, test, dev, ... so each half holds about half of every stratum.
-Re-running gives the same split as long as the set of ids is unchanged.
+Stratified by (lang, type), seed 2026: the rule is assistant.evaluation.questions.assign_splits
+(within each stratum the ids are sorted, shuffled with one random.Random(2026), strata visited in
+sorted order, then alternately assigned dev, test, dev, ...). Re-running gives the same split as
+long as the set of ids is unchanged. Also used once for eval/questions.jsonl.
 
     python eval/archive/make_split.py [path/to/questions.jsonl]
 """
 import json
-import random
 import sys
-from collections import defaultdict
 from pathlib import Path
 
-SEED = 2026
-
-
-def assign(rows):
-    strata = defaultdict(list)
-    for r in rows:
-        strata[(r["lang"], r["type"])].append(r["id"])
-    rng = random.Random(SEED)
-    split = {}
-    for key in sorted(strata):
-        ids = sorted(strata[key])
-        rng.shuffle(ids)
-        for i, qid in enumerate(ids):
-            split[qid] = "dev" if i % 2 == 0 else "test"
-    return split
+from assistant.evaluation.questions import (
+    assign_splits as assign,  # the rule, shared with the sample set
+)
 
 
 def main(path):
