@@ -195,13 +195,13 @@ def test_inspect_json_lists_the_articles_without_indexing(mini, sample_dir, caps
 
 
 def test_interrupted_ingest_keeps_saved_files(mini, sample_dir, embedder, monkeypatch):
-    """Files are saved every few files: a crash after the save keeps them, a re-run completes."""
+    """Checkpoints every few files: a crash after one keeps them, a re-run completes."""
     import assistant.ingest.pipeline as ing
     for n in range(3):
         shutil.copy(sample_dir / P000, sample_dir / f"copy{n}.txt")
         (sample_dir / f"copy{n}.txt").write_text(
             (sample_dir / P000).read_text(encoding="utf-8") + f"\n第{n}份。\n", encoding="utf-8")
-    monkeypatch.setattr(ing, "SAVE_EVERY", 2)
+    mini.checkpoint_units = 2
     real = ing.split_page
     calls = {"n": 0}
 
@@ -218,3 +218,49 @@ def test_interrupted_ingest_keeps_saved_files(mini, sample_dir, embedder, monkey
     monkeypatch.setattr(ing, "split_page", real)
     report = ingest([str(sample_dir)], mini, embedder)
     assert (report.unchanged, report.files) == (2, 3)
+
+
+# ---- article exports: each record a unit ------------------------------------------------------
+def _export(path: Path, records: list[dict | str]) -> None:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)
+                              for r in records) + "\n", encoding="utf-8")
+
+
+RECORDS = [
+    {"id": "r1", "title": "省立医院开展义诊", "date": "2023-07-03", "issue": "第10期",
+     "text": "省立医院专家团队走进社区开展义诊活动。现场为居民测量血压血糖。"},
+    {"id": "r2", "title": "夏季防溺水提示", "date": "2023-07-04", "issue": "第11期",
+     "text": "暑期来临，卫健部门提醒家长看护好孩子，远离危险水域。"},
+    {"id": "r3", "date": "2023-07-05", "issue": "第11期",
+     "text": "全省启动基层医疗卫生服务能力提升行动。行动为期三年。"},
+]
+
+
+def test_export_records_are_units_skipped_replaced_and_removed(mini, tmp_path, embedder):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    _export(exports / "a.jsonl", [*RECORDS, "{not json", {"id": "r5", "title": "无正文"}])
+    (exports / "catalog.csv").write_text("file,issue\n", encoding="utf-8")  # not an export
+    first = ingest([str(exports)], mini, embedder)
+    assert (first.files, first.records, first.articles) == (1, 3, 3)
+    bad = sorted(str(e) for e in first.skipped)  # one line each, naming file and line
+    assert len(bad) == 2 and bad[0].startswith("exports/a.jsonl line 4: ")
+    assert bad[1] == "exports/a.jsonl line 5: no text (give `text` or `body`)"
+    index = Index.load(mini.index_dir, embedder)
+    assert {c.source for c in index.chunks} == {"exports/a.jsonl#r1", "exports/a.jsonl#r2",
+                                                "exports/a.jsonl#r3"}
+    assert index.search_saved
+
+    changed = [dict(RECORDS[0], text=RECORDS[0]["text"] + "共服务三百余人。"), RECORDS[2]]
+    _export(exports / "a.jsonl", changed)  # r1 edited, r2 gone, r3 as it was
+    again = ingest([str(exports)], mini, embedder)
+    assert (again.records, again.unchanged, again.removed, again.skipped) == (1, 1, 1, [])
+    index = Index.load(mini.index_dir, embedder)
+    assert {c.source for c in index.chunks} == {"exports/a.jsonl#r1", "exports/a.jsonl#r3"}
+    assert any("三百余人" in c.text for c in index.chunks)
+    assert len({c.id for c in index.chunks}) == len(index.chunks)
+
+    _export(exports / "a.jsonl", [RECORDS[2], {"id": "r1", "page": "x", "text": "坏"}])
+    kept = ingest([str(exports)], mini, embedder)  # r1 unreadable now: not taken as removed
+    assert kept.removed == 0 and len(kept.skipped) == 1 and "kept" in kept.warnings[0]
+    assert "exports/a.jsonl#r1" in {c.source for c in Index.load(mini.index_dir, None).chunks}

@@ -3,7 +3,7 @@ re-run finishes the job with nothing lost or duplicated.
 
 A real subprocess `python -m assistant.cli ingest in` (real all-MiniLM-L6-v2, FAISS, BM25) works on
 a folder of 14 files (the two sample pages, variants of them and generated newspaper PDFs; the
-index is saved every 5 new files). It is killed again and again, each time at another kind of
+index is checkpointed every 5 new files, ASSISTANT_CHECKPOINT_UNITS=5, and saved in full at the end). It is killed again and again, each time at another kind of
 moment: a fixed delay (start-up), a random delay (start-up, reading or embedding), the instant a
 new entry appears in the index folder (mid-save) and the instant CURRENT switches (just after a
 save, while old generations are removed). The test watches the index folder from outside; the
@@ -61,7 +61,8 @@ def _state(index_dir: Path) -> tuple[str | None, set[str]]:
         current = (index_dir / "CURRENT").read_text().strip() or None
     except OSError:
         current = None
-    return current, set(os.listdir(index_dir)) if index_dir.exists() else set()
+    names = set(os.listdir(index_dir)) - {".lock"} if index_dir.exists() else set()
+    return current, names  # .lock: the writer lock, taken at start-up, is no save
 
 
 def _run(tmp: Path, env: dict[str, str], trigger: str | None,
@@ -134,6 +135,7 @@ def test_killed_ingests_leave_a_loadable_index_and_a_rerun_completes(
 
     env = {**os.environ, "ASSISTANT_EMBED_MODEL": str(minilm_path), "HF_HUB_OFFLINE": "1",
            "ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_TORCH_THREADS": "1",
+           "ASSISTANT_CHECKPOINT_UNITS": "5",
            "PYTHONPATH": str(ROOT),
            "PYTHONUNBUFFERED": "1"}  # stderr as it is written: the model-loaded marker on time
     seed = random.randrange(10**6)

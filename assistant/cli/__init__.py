@@ -1,4 +1,4 @@
-"""The one entry point: `assistant ingest | inspect | search | ask | serve | eval | bench | models | llm`.
+"""The one entry point: `assistant ingest | inspect | list | remove | search | ask | serve | eval | bench | models | llm`.
 
 Parses arguments, builds Settings, calls one function of the module that does the work, and turns
 AssistantError into a one-line message and exit status 2 (1 when some input files were skipped).
@@ -62,8 +62,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from assistant.cli.commands import bench_command
+    from assistant.cli.commands import bench_command, bench_ingest_command
+    if args.ingest:
+        return bench_ingest_command(_settings(args), Path(args.archive), as_json=args.json)
     return bench_command(_settings(args), n_chunks=args.chunks, as_json=args.json)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from assistant.cli.commands import list_command
+    return list_command(_settings(args), as_json=args.json)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from assistant.cli.commands import remove_command
+    if bool(args.files) == bool(args.issue):
+        raise AssistantError("give FILE... or --issue ISSUE (one of them)")
+    return remove_command(_settings(args), args.files, args.issue, as_json=args.json)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -135,8 +149,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)
 
+    sp = with_index(sub.add_parser("list", help="what the index holds: files, issues, dates"))
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_list)
+
+    sp = with_index(sub.add_parser("remove", help="take files or an issue out of the index"))
+    sp.add_argument("files", nargs="*", metavar="FILE", help="as `assistant list` shows them")
+    sp.add_argument("--issue", help="remove every article of this issue")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_remove)
+
     sp = sub.add_parser("bench", help="speed and memory at archive scale")
     sp.add_argument("--chunks", type=int, default=100_000)
+    sp.add_argument("--ingest", action="store_true",
+                    help="ingest speed instead: an article export at 1x and 2x, new vs old saving")
+    sp.add_argument("--archive", default="../shared/archive-dev/articles.jsonl",
+                    help="the export --ingest imports (default: the development archive)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench)
 

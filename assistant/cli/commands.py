@@ -159,6 +159,33 @@ def bench_command(settings: Settings, n_chunks: int, as_json: bool) -> int:
     return 0
 
 
+def bench_ingest_command(settings: Settings, archive: Path, as_json: bool) -> int:
+    from assistant.bench.ingest import run_ingest_bench
+
+    r = run_ingest_bench(settings, archive, progress=lambda line: print(line, file=sys.stderr,
+                                                                        flush=True))
+    print(json.dumps(r, ensure_ascii=False, indent=1)) if as_json else show.ingest_bench(r)
+    return 0
+
+
+def list_command(settings: Settings, as_json: bool) -> int:
+    """`assistant list`: totals, then per file and per issue."""
+    from assistant.search.archive import list_archive
+
+    r = list_archive(settings)
+    print(json.dumps(r, ensure_ascii=False, indent=1)) if as_json else show.archive_list(r)
+    return 0
+
+
+def remove_command(settings: Settings, files: list[str], issue: str | None, as_json: bool) -> int:
+    """`assistant remove`: what went, and what the index holds now."""
+    from assistant.search.archive import remove
+
+    r = remove(settings, files, issue)
+    print(json.dumps(r, ensure_ascii=False, indent=1)) if as_json else show.removed(r)
+    return 0
+
+
 def models_command(action: str, settings: Settings) -> int:
     from assistant.models.cache import pull_all
 

@@ -32,10 +32,12 @@ def print_problems(errors: list, warnings: list[str]) -> None:
 
 def ingest_table(report: IngestReport, settings: Settings) -> None:
     table = Table(title=f"index: {settings.index_dir}")
-    for col in ("files", "unchanged", "pages", "articles", "chunks", "skipped", "warnings"):
+    for col in ("files", "unchanged", "pages", "records", "articles", "chunks", "removed",
+                "skipped", "warnings"):
         table.add_column(col, justify="right")
-    table.add_row(*(str(v) for v in (report.files, report.unchanged, report.pages, report.articles,
-                                      report.chunks, len(report.skipped), len(report.warnings))))
+    table.add_row(*(str(v) for v in (report.files, report.unchanged, report.pages, report.records,
+                                      report.articles, report.chunks, report.removed,
+                                      len(report.skipped), len(report.warnings))))
     Console().print(table)
 
 
@@ -53,8 +55,9 @@ def articles(found: list[Article], as_json: bool) -> None:
                   f"{len(a.text)} characters: {a.text[:60]}…\n")
 
 
-def hits_text(question: str, hits: list[Hit]) -> str:
-    lines = [f"Q: {question}"] if hits else [f"Q: {question}", "   (no passage found)"]
+def hits_text(question: str, hits: list[Hit], note: str | None = None) -> str:
+    lines = [f"Q: {question}"] + ([f"   [{note}]"] if note else [])
+    lines += [] if hits else ["   (no passage found)"]
     for n, h in enumerate(hits, 1):
         dense = "-" if h.dense_score is None else f"{h.dense_score:.3f}"
         bm = "-" if h.bm25_score is None else f"{h.bm25_score:.2f}"
@@ -91,6 +94,51 @@ def bench_table(r: dict, n_chunks: int) -> None:
     Console().print(table)
 
 
+def _archive_table(title: str, key: str, rows: list[dict]) -> Table:
+    table = Table(title=title)
+    for col in (key, "issues", "dates", "units", "articles", "chunks"):
+        table.add_column(col, justify="left" if col in (key, "dates") else "right")
+    for g in rows:
+        dates = " – ".join(dict.fromkeys(d for d in (g["first_date"], g["last_date"]) if d))
+        table.add_row(str(g.get(key) or "all"), str(g["issues"]), dates or "-", str(g["units"]),
+                      str(g["articles"]), str(g["chunks"]))
+    return table
+
+
+def archive_list(r: dict) -> None:
+    """`assistant list`: totals, then one row per file and per issue (units: files or records)."""
+    console = Console()
+    console.print(_archive_table(f"index: {r['index']} ({r['generation']})", "total", [r["totals"]]))
+    console.print(_archive_table("files", "file", r["files"]))
+    console.print(_archive_table("issues", "issue", r["issues"]))
+
+
+def removed(r: dict) -> None:
+    for g in r["removed"]:
+        print(f"removed {g['file']}: {g['units']} units, {g['articles']} articles, "
+              f"{g['chunks']} chunks")
+    t = r["totals"]
+    print(f"the index now holds {t['files']} files, {t['issues']} issues, {t['articles']} articles, "
+          f"{t['chunks']} chunks")
+
+
+def ingest_bench(r: dict) -> None:
+    """`assistant bench --ingest`: one row per design and scale, then the 2x/1x ratios."""
+    table = Table(title=f"ingest bench: {r['archive']} ({r['articles_1x']} articles at 1x; "
+                        f"load {r['load_average']})")
+    cols = ("run", "articles", "chunks", "wall_s", "articles_per_s", "chunks_per_s", "peak_rss_mb",
+            "saves", "bytes_written")
+    for col in cols:
+        table.add_column(col, justify="left" if col == "run" else "right")
+    for row in r["runs"]:
+        table.add_row(*(str(row.get(c, "-")) for c in cols))
+    Console().print(table)
+    for k, v in r["ratios"].items():
+        print(f"{k}: {v}")
+    for note in r["notes"]:
+        print(f"note: {note}")
+
+
 def models_list(settings: Settings) -> None:
     models_dir = settings.models_dir
     print(f"models in {models_dir}:")
@@ -103,3 +151,26 @@ def models_list(settings: Settings) -> None:
         if spec.name == DEFAULT_EMBED_MODEL:
             state = "ready" if is_prepared(onnx) else "missing (made by `models pull`)"
             print(f"  {'  its ONNX form':32} {disk_size(onnx) / 1e6:8.0f} MB  {state:10}  {onnx}")
+
+
+def feedback_list(entries: list, as_json: bool) -> None:
+    """Rated answers: one JSON object per line, or one line each (rating, question, comment)."""
+    for e in entries:
+        if as_json:
+            print(json.dumps(e.to_dict(), ensure_ascii=False))
+            continue
+        mark = {"up": "+", "down": "-"}.get(e.rating or "", "?")
+        comment = f"  — {e.comment}" if e.comment else ""
+        print(f"#{e.id} {mark} {e.created}  {e.question}{comment}\n    {e.answer[:100]!r} "
+              f"({len(e.citations)} citations; {e.settings.get('model', '')})")
+    if not entries and not as_json:
+        print("no feedback yet")
+
+
+def figures_table(title: str, figures: dict) -> None:
+    table = Table(title=title)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for k, v in figures.items():
+        table.add_row(k, str(v))
+    Console().print(table)

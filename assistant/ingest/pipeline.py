@@ -1,10 +1,17 @@
 """Files and folders -> pages -> articles -> chunks -> the index (for `assistant ingest`, `inspect`).
 
-In: paths (files, or folders searched recursively for .pdf and .txt), Settings. Out: an
-IngestReport (counts, skipped files, warnings); the index under settings.index_dir updated.
-A file is keyed by its path relative to the current directory (absolute when outside it) and
-identified by the sha256 of its bytes: an unchanged file is skipped, a changed one replaces its
-earlier chunks. The index is saved every SAVE_EVERY files, so an interrupted run keeps its work.
+In: paths (files, or folders searched recursively for .pdf, .txt and article exports .jsonl /
+.ndjson / .csv other than catalog.csv), Settings. Out: an IngestReport (counts, skipped files and
+records, warnings); the index under settings.index_dir updated. The whole ingest holds the index's
+writer lock (search/writelock.py): a second ingest waits, says so once, then loads the latest
+generation and goes on. A file is keyed by its path relative to the current directory (absolute
+when outside it). A page file is one unit, identified by the sha256 of its bytes; each record of
+an export is one unit ("<key>#<id>", identified by its record sha, ingest/exports.py). An
+unchanged unit is skipped, a changed one replaces its earlier chunks, and the records gone from an
+export leave the index (kept, with a warning, when the file had bad records: a bad record and a
+removed one cannot be told apart). Every settings.checkpoint_units changed units or
+checkpoint_seconds the index is checkpointed (cost: the change, not the index), so an
+interrupted run keeps its work; a final save at the end builds the search structures.
 Issue metadata: catalog.csv beside the file wins, then the PDF header band / page labels /
 metadata, then the file name (issue = file stem, page 1 for a .txt); dates are never guessed.
 A file that cannot be read is reported in one line (InputFileError) and skipped; the others go on.
@@ -15,6 +22,7 @@ Not handled here: the text repairs and article rules (clean.py, split.py), the i
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +32,7 @@ from assistant.config import Settings
 from assistant.errors import InputFileError
 from assistant.ingest import catalog
 from assistant.ingest.chunk import chunk_article
+from assistant.ingest.exports import ExportRecord, RecordError, is_export, read_export
 from assistant.ingest.pdfpages import read_pdf_pages
 from assistant.ingest.split import split_page
 from assistant.ingest.textpages import read_text_pages
@@ -33,8 +42,7 @@ if TYPE_CHECKING:  # embed and store load torch / faiss: imported only when inde
     from assistant.search.embed import Embedder
     from assistant.search.store import Index
 
-SUFFIXES = (".pdf", ".txt")
-SAVE_EVERY = 5
+PAGE_SUFFIXES = (".pdf", ".txt")
 
 
 @dataclass
@@ -44,6 +52,8 @@ class IngestReport:
     pages: int = 0
     articles: int = 0
     chunks: int = 0
+    records: int = 0  # export records added or replaced (each also counts as an article)
+    removed: int = 0  # export records gone from their file, taken out of the index
     skipped: list[InputFileError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -57,20 +67,24 @@ def file_key(path: Path) -> str:
         return resolved.as_posix()
 
 
+def _wanted(path: Path) -> bool:
+    return path.suffix.lower() in PAGE_SUFFIXES or is_export(path)
+
+
 def find_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[InputFileError]]:
-    """Named files (any extension is checked) and the .pdf/.txt files under named folders
+    """Named files (any extension is checked) and the page files and exports under named folders
     (hidden files and folders skipped); each file once, as an absolute path."""
     files, errors = [], []
     for name in paths:
         p = Path(name)
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
+            files += sorted(f for f in p.rglob("*") if f.is_file() and _wanted(f)
                             and not any(part.startswith(".") for part in f.relative_to(p).parts))
         elif not p.exists():
             errors.append(InputFileError(str(name), "no such file or folder"))
-        elif p.suffix.lower() not in SUFFIXES:
+        elif not _wanted(p):
             errors.append(InputFileError(str(name), f"unsupported file type '{p.suffix or '(none)'}': "
-                                               "give .pdf or .txt files"))
+                                         "give .pdf or .txt pages, or .jsonl/.csv article exports"))
         else:
             files.append(p)
     return list(dict.fromkeys(f.resolve() for f in files)), errors
@@ -116,27 +130,45 @@ def ingest(paths: Sequence[str | Path], settings: Settings, embedder: Embedder |
     """Index the files; progress(done, total, file) is called after each file when given."""
     from assistant.search.embed import load_embedder
     from assistant.search.store import Index
+    from assistant.search.writelock import WriterLock
 
     files, errors = find_files(paths)
     report = IngestReport(skipped=errors)
     if not files:
         return report
-    index = Index.open(settings.index_dir, embedder or load_embedder(settings),
-                       ann_threshold=settings.ann_threshold)
-    unsaved = 0
-    for n, path in enumerate(files, start=1):
-        try:
-            unsaved += _ingest_file(index, path, settings, report)
-        except InputFileError as e:
-            report.skipped.append(e)
-        if unsaved >= SAVE_EVERY:
+    embedder = embedder or load_embedder(settings)
+    with WriterLock(settings.index_dir):  # a second writer waits here, then reads what we saved
+        index = Index.open(settings.index_dir, embedder, ann_threshold=settings.ann_threshold)
+        saves = Checkpoints(index, settings)
+        for n, path in enumerate(files, start=1):
+            try:
+                if is_export(path):
+                    _ingest_export(index, path, settings, report, saves)
+                else:
+                    saves.changed(_ingest_file(index, path, settings, report))
+            except InputFileError as e:
+                report.skipped.append(e)
+            if progress:
+                progress(n, len(files), file_key(path))
+        if saves.dirty or (index.chunks and not index.search_saved):
             index.save()
-            unsaved = 0
-        if progress:
-            progress(n, len(files), file_key(path))
-    if unsaved:
-        index.save()
     return report
+
+
+class Checkpoints:
+    """Checkpoints the index every `checkpoint_units` changed units or `checkpoint_seconds`."""
+
+    def __init__(self, index: Index, settings: Settings) -> None:
+        self.index, self.settings = index, settings
+        self.units, self.dirty, self.last = 0, False, time.monotonic()
+
+    def changed(self, units: int) -> None:
+        self.units += units
+        self.dirty = self.dirty or units > 0
+        if self.units >= self.settings.checkpoint_units or (
+                self.units and time.monotonic() - self.last >= self.settings.checkpoint_seconds):
+            self.index.checkpoint()
+            self.units, self.last = 0, time.monotonic()
 
 
 def _ingest_file(index: Index, path: Path, settings: Settings, report: IngestReport) -> int:
@@ -154,5 +186,44 @@ def _ingest_file(index: Index, path: Path, settings: Settings, report: IngestRep
     report.files += 1
     report.pages += len(pages)
     report.articles += len(articles)
+    report.chunks += len(chunks)
+    return 1
+
+
+def _ingest_export(index: Index, path: Path, settings: Settings, report: IngestReport,
+                   saves: Checkpoints) -> None:
+    """Each record of an export is a unit: unchanged ones skipped, others (re)indexed; records
+    gone from the file removed (unless some records were bad: then kept, with a warning)."""
+    key = file_key(path)
+    records, errors = read_export(path, key)
+    report.skipped += errors
+    if errors and not isinstance(errors[0], RecordError):
+        return  # the file could not be read at all: leave its records in the index as they are
+    changed = 0
+    for record in records:
+        units = _ingest_record(index, record, settings, report)
+        changed += units
+        saves.changed(units)
+    gone = {s["source"] for s in index.sources() if s["file"] == key} - {r.source for r in records}
+    if gone and errors:
+        report.warnings.append(f"{key}: {len(gone)} records no longer in the file were kept in "
+                               f"the index because {len(errors)} records could not be read")
+    elif gone:
+        for source in sorted(gone):
+            index.remove_source(source)
+        report.removed += len(gone)
+        saves.changed(len(gone))
+    report.files += bool(changed or gone)
+
+
+def _ingest_record(index: Index, record: ExportRecord, settings: Settings,
+                   report: IngestReport) -> int:
+    if index.file_sha(record.source) == record.sha:
+        report.unchanged += 1
+        return 0
+    chunks = chunk_article(record.article, record.sha, settings.chunk_size, settings.chunk_overlap)
+    index.upsert_file(record.source, chunks)
+    report.records += 1
+    report.articles += 1
     report.chunks += len(chunks)
     return 1
