@@ -172,3 +172,93 @@ def scripted_endpoint():
     yield make
     for server in servers:
         server.shutdown()
+
+
+class ChatStandIn:
+    """STAND-IN for a model whose reply depends on the request: a loopback OpenAI-compatible server
+    streaming `reply(prompt)` (prompt: the request's messages joined) in 3-character SSE chunks.
+    With `pause_after`, each reply stops right after that text until `release()` is called (or
+    60 s pass), so a test can look at the application while an answer is half streamed.
+    `stop()` closes the port: from then on the endpoint is down, as in an outage."""
+
+    def __init__(self, reply, pause_after: str | None = None) -> None:
+        self.reply, self.pause_after = reply, pause_after
+        self.resume, self.paused = _threading.Event(), _threading.Event()
+        self.prompts: list[str] = []
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._head("application/json")
+                self.wfile.write(b'{"status":"ok","data":[]}')
+
+            def do_POST(self) -> None:
+                body = _json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+                standin.prompts.append(prompt)
+                text = standin.reply(prompt)
+                self._head("text/event-stream")
+                cut = text.find(standin.pause_after) + len(standin.pause_after) \
+                    if standin.pause_after and standin.pause_after in text else len(text)
+                self._events(text[:cut])
+                if cut < len(text):
+                    standin.paused.set()
+                    standin.resume.wait(60)
+                self._events(text[cut:])
+                done = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                self.wfile.write(f"data: {_json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+
+            def _events(self, text: str) -> None:
+                for i in range(0, len(text), 3):
+                    event = {"choices": [{"index": 0, "delta": {"content": text[i:i + 3]}}]}
+                    self.wfile.write(f"data: {_json.dumps(event)}\n\n".encode())
+                    self.wfile.flush()
+
+            def _head(self, ctype: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Connection", "close")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        _threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def release(self) -> None:
+        self.resume.set()
+
+    def stop(self) -> None:
+        self.resume.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def quoting_reply(prompt: str) -> str:
+    """A stand-in model's reply that a checked answer accepts, derived from the request alone:
+    the first sentence of source [1], quoted and given as the answer; to a condense request, the
+    conversation's first user question; to the yes/no check, "Yes"."""
+    import re
+    sources = re.findall(r"<source>\n(.*?)\n</source>", prompt, re.S)
+    if sources:
+        first = re.split(r"(?<=[。！？])", sources[0].strip())[0]
+        return f"Quote: “{first}” [1]\nAnswer: {first.rstrip('。！？')} [1]。"
+    asked = re.search(r"^User: (.*)$", prompt, re.M)
+    return asked.group(1) if asked else "Yes"
+
+
+@pytest.fixture
+def chat_standin():
+    """chat_standin(reply, pause_after=None) -> a running ChatStandIn (stopped after the test)."""
+    made: list[ChatStandIn] = []
+
+    def make(reply, pause_after: str | None = None) -> ChatStandIn:
+        made.append(ChatStandIn(reply, pause_after))
+        return made[-1]
+
+    yield make
+    for standin in made:
+        standin.stop()

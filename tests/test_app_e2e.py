@@ -1,12 +1,14 @@
 """The chat UI end to end: the real app on a loopback port, driven by headless Chromium.
 
-Everything is real: an index of a generated two-page issue PDF plus the two sample pages, the
-all-MiniLM-L6-v2 embedder, SmolLM2 on a llama.cpp server on 127.0.0.1, Gradio over HTTP and
-Debian's chromium. SmolLM2 is for plumbing: it streams text but seldom writes a usable [n], so
-the browser test then stops the server (an endpoint outage, as users meet it) and opens a
-citation of the extractive fallback answer. The app's answers are compared with
-`assistant ask --json`, once from the LLM and once from the fallback.
-Screenshots are written to artifacts/.
+Real parts: an index of a generated two-page issue PDF plus the two sample pages, the
+all-MiniLM-L6-v2 embedder, Gradio over HTTP, Debian's chromium, and SmolLM2 on a llama.cpp server
+on 127.0.0.1, whose answers the app must give exactly as `assistant ask --json` does.
+SmolLM2's wording is noise, so the browser test, which checks what the page shows, talks to a
+STAND-IN model (tests/conftest.py ChatStandIn) that quotes the target article, pauses half way
+through its reply until the test releases it (the page must show the half-streamed answer), and
+is then stopped (an endpoint outage: the follow-up gets quoted sources under a notice). Each test
+builds what it changes (the browser test adds an issue to its own copy of the index), so the
+tests pass in any order. Screenshots are written to artifacts/.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, quoting_reply
 from gradio_client import Client
 from pdfgen import SourceArticle, make_newspaper_pdf
 from pydantic import SecretStr
@@ -70,7 +72,7 @@ def _settings(env: dict[str, str]) -> Settings:
 
 @pytest.fixture(scope="module")
 def llm(smollm2_gguf: Path):
-    """This module's own SmolLM2 server (not the shared one): the browser test stops it."""
+    """This module's own SmolLM2 server, with this module's settings (one thread, 2k context)."""
     with LocalServer(smollm2_gguf, threads=1, context=2048) as server:
         yield server
 
@@ -141,34 +143,54 @@ def test_app_answers_as_the_cli_in_fallback(archive: dict, closed_port_url: str,
     assert _comparable(app) == _comparable(cli)
 
 
-def test_browser_chat_cites_down_to_the_page(app_url: str, archive: dict, llm: LocalServer) -> None:
+@pytest.fixture
+def browser_app(archive: dict, tmp_path: Path, chat_standin):
+    """An app of its own for the browser test, over a private copy of the index (the test adds an
+    issue to it) and a STAND-IN model that pauses half way through its reply until released and
+    can be stopped (an outage). The real SmolLM2 server is exercised by the tests above."""
+    model = chat_standin(quoting_reply, pause_after="Answer:")
+    shutil.copytree(archive["root"] / "index", tmp_path / "index")
+    settings = _settings({**archive["env"], "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
+                          "ASSISTANT_LLM_BASE_URL": model.url, "ASSISTANT_LLM_MAX_TOKENS": "200"})
+    settings.port = free_port()
+    engine = Engine(settings)
+    demo = build_app(engine)
+    url = launch(demo, settings, block=False)
+    yield url, model, tmp_path
+    demo.close()
+    engine.close()
+
+
+def test_browser_chat_cites_down_to_the_page(browser_app, archive: dict) -> None:
+    url, model, root = browser_app
     ARTIFACTS.mkdir(exist_ok=True)
     expect = sync_api.expect
-    expect.set_options(timeout=20_000)
+    expect.set_options(timeout=30_000)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.set_default_timeout(20_000)
-        page.goto(app_url)
+        page.set_default_timeout(30_000)
+        page.goto(url)
         status = page.locator("#status")
         expect(status).to_contain_text("3 issues, 4 pages")
-        expect(status).to_contain_text(f"smollm2-135m-instruct · endpoint {llm.base_url}")
+        expect(status).to_contain_text(f"smollm2-135m-instruct · endpoint {model.url}")
 
         def ask(question: str) -> None:
             page.locator("#question textarea").fill(question)
             page.keyboard.press("Enter")
 
-        page.evaluate("""() => { window.seen = new Set();  // every text the answer shows
-            setInterval(() => document.querySelectorAll('#chat .bot').forEach(
-                m => window.seen.add(m.innerText)), 20); }""")
-        ask(QUESTION)  # 1: SmolLM2 streams an answer (with or without [n]: it is a 135M model)
-        expect(page.locator("#sources")).to_contain_text(re.compile("answer 1", re.I),
-                                                         timeout=90_000)  # busy CI: slow prompt
-        final = page.locator("#chat .bot").nth(0).inner_text()
-        shown = page.evaluate("() => [...window.seen]")
-        assert len(shown) >= 3 and final in shown, shown  # "…", partial text(s), the answer
+        ask(QUESTION)  # 1: the answer streams: half of it is on screen while the model is paused
+        answer = page.locator("#chat .bot").nth(0)
+        assert model.paused.wait(120), "the model was never asked"
+        quoted = quoting_reply(model.prompts[-1]).split("“")[1].split("”")[0]
+        expect(answer).to_contain_text(quoted[:12])  # the streamed half: the quote line
+        expect(page.locator("#sources")).not_to_contain_text("Sources of answer 1")
+        model.release()  # the rest streams; the checked answer replaces the raw reply
+        expect(page.locator("#sources")).to_contain_text("Sources of answer 1")
+        expect(answer).to_contain_text("第1300期 · 2026-06-14 · p.4")  # the cited page
+        expect(answer).not_to_contain_text("Answer:")
 
-        llm.stop()  # 2: the endpoint goes down; the follow-up gets quoted sources and a notice
+        model.stop()  # 2: the endpoint goes down; the follow-up gets quoted sources and a notice
         ask(FOLLOW_UP)
         expect(page.locator("#sources")).to_contain_text("Sources of answer 2")
         expect(page.locator("#chat .bot").nth(1)).to_contain_text("语言模型不可用")  # the notice
@@ -191,7 +213,7 @@ def test_browser_chat_cites_down_to_the_page(app_url: str, archive: dict, llm: L
         expect(page.locator("#chat .bot").nth(2)).to_contain_text("the limit is 1000")
         expect(page.locator("#chat .user").nth(2)).to_contain_text("… (1001 characters)")
 
-        fake = archive["root"] / "incoming" / "fake.pdf"
+        fake = root / "fake.pdf"
         fake.write_text("not a PDF at all", encoding="utf-8")
         page.locator("input[type=file]").set_input_files([str(archive["upload"]), str(fake)])
         page.locator("#add").click()  # 4: a new issue is added and searchable; a fake is refused
@@ -202,7 +224,7 @@ def test_browser_chat_cites_down_to_the_page(app_url: str, archive: dict, llm: L
         page.screenshot(path=str(ARTIFACTS / "app_after_upload.png"), full_page=True)
 
         other = browser.new_page()  # 5: a second session has its own conversation
-        other.goto(app_url)
+        other.goto(url)
         other.locator("#question textarea").fill("泉州手足口病防控培训指导哪些机构？")
         other.keyboard.press("Enter")
         expect(other.locator("#sources")).to_contain_text("Sources of answer 1")
@@ -210,8 +232,8 @@ def test_browser_chat_cites_down_to_the_page(app_url: str, archive: dict, llm: L
         expect(other.locator("#chat .user")).to_have_count(1)
         expect(page.locator("#chat .user")).to_have_count(3)
         browser.close()
-    assert (archive["root"] / "uploads" / "issue-1301.pdf").is_file()
-    assert not (archive["root"] / "uploads" / "fake.pdf").exists()
+    assert (root / "uploads" / "issue-1301.pdf").is_file()
+    assert not (root / "uploads" / "fake.pdf").exists()
 
 
 def test_filters_limit_the_sources(archive: dict, closed_port_url: str) -> None:
