@@ -58,7 +58,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.cli.commands import eval_command
     return eval_command(_settings(args), questions=args.questions, as_json=args.json,
-                        baseline=args.baseline, out_dir=args.out, retrieval_only=args.retrieval_only)
+                        baseline=args.baseline, out_dir=args.out, retrieval_only=args.retrieval_only,
+                        split=args.split, archive=args.archive, index_given=bool(args.index))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -146,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="folder for summary.json and report.md (default: eval/report)")
     sp.add_argument("--retrieval-only", action="store_true",
                     help="skip the LLM: retrieval metrics only (fast)")
+    sp.add_argument("--split", choices=["dev", "test", "all"], default="all", help="which half to run")
+    sp.add_argument("--archive", metavar="FILE", help="article export the questions are about: its index "
+                    "(with data/sample) is built if missing, cached under the cache folder unless --index")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)
 
