@@ -204,3 +204,18 @@ def test_a_run_on_one_half_is_gated_on_that_halfs_figures_only():
     assert comparable(base, "all", "all") == base
     worse = {"retrieval/hybrid/test/zh/mrr": 0.6}
     assert [f.split(":")[0] for f in m.regressions(worse, base)] == ["retrieval/hybrid/test/zh/mrr"]
+
+
+def test_gate_of_a_half_run_against_a_baseline_without_halves_says_not_compared(tmp_path):
+    import json
+
+    from assistant.evaluation.run import gate
+    meta = {"questions_sha": "abc", "split": "all"}
+    summary = {"meta": dict(meta, split="dev"), "metrics": {"retrieval/hybrid/all/mrr": 0.1}}
+    path = tmp_path / "base.json"
+    path.write_text(json.dumps({"meta": meta, "metrics": {"retrieval/hybrid/all/mrr": 0.9}}))
+    assert gate(summary, path, explicit=True) == ([], f"{path} has no figures for the dev half: not compared")
+    path.write_text(json.dumps({"meta": meta, "metrics": {"retrieval/hybrid/dev/all/mrr": 0.9}}))
+    summary["metrics"]["retrieval/hybrid/dev/all/mrr"] = 0.5
+    found, note = gate(summary, path, explicit=True)
+    assert [f.split(":")[0] for f in found] == ["retrieval/hybrid/dev/all/mrr"] and "1 regression" in note

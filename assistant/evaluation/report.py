@@ -52,10 +52,10 @@ def _slices(metrics: dict[str, float], group: str) -> list[str]:
 def markdown(summary: dict[str, Any]) -> str:
     meta, mt, gate = summary["meta"], summary["metrics"], summary.get("gate", {})
     out = ["# Evaluation report", "",
-           f"{meta['finished']} · {meta['n_questions']} questions ({meta['questions']}, "
-           f"half: {meta.get('split', 'all')}) · "
-           f"embeddings {meta['embed_model']} · LLM {meta['llm_model'] or 'not run (retrieval only)'} · "
-           f"wall time {meta['wall_seconds']} s", "",
+           (f"{meta['finished']} · {meta['n_questions']} questions ({meta['questions']}, "
+            f"half: {meta.get('split', 'all')}) · "
+            f"embeddings {meta['embed_model']} · LLM {meta['llm_model'] or 'not run (retrieval only)'} · "
+            f"wall time {meta['wall_seconds']} s"), "",
            f"Gate: {gate.get('note', 'not compared')}", *[f"- REGRESSION {r}" for r in gate.get("regressions", [])],
            "", "![metrics](report.png)", "",
            f"## Retrieval (article-level, top {meta['k']} chunks; answerable questions)", "",

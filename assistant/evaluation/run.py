@@ -161,6 +161,8 @@ def gate(summary: dict[str, Any], baseline_path: Path, explicit: bool) -> tuple[
                                  "(copy a fresh summary.json over it)")
         return [], f"{shown(baseline_path)} was measured on another question set: not compared"
     run_split, base_split = summary["meta"].get("split", "all"), base_meta.get("split", "all")
-    found = m.regressions(comparable(summary["metrics"], run_split, base_split),
-                          comparable(base_metrics, run_split, base_split))
+    base_shared = comparable(base_metrics, run_split, base_split)
+    if not base_shared:
+        return [], f"{shown(baseline_path)} has no figures for the {run_split} half: not compared"
+    found = m.regressions(comparable(summary["metrics"], run_split, base_split), base_shared)
     return found, f"compared with {shown(baseline_path)} ({len(found)} regression(s))"
