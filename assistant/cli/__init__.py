@@ -64,6 +64,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from assistant.cli.commands import bench_command, bench_ingest_command
+    if args.api_load:
+        from assistant.cli.commands import bench_api_load_command
+        return bench_api_load_command(_settings(args), args.users, args.seconds, as_json=args.json)
     if args.ingest:
         return bench_ingest_command(_settings(args), Path(args.archive), as_json=args.json)
     return bench_command(_settings(args), n_chunks=args.chunks, as_json=args.json)
@@ -84,6 +87,12 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from assistant.cli.commands import models_command
     return models_command(args.action, _settings(args))
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from assistant.cli.commands import feedback_command
+    return feedback_command(_settings(args), args.action, out=args.out, only=args.only,
+                            as_json=args.json)
 
 
 def cmd_llm(args: argparse.Namespace) -> int:
@@ -169,8 +178,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="ingest speed instead: an article export at 1x and 2x, new vs old saving")
     sp.add_argument("--archive", default="../shared/archive-dev/articles.jsonl",
                     help="the export --ingest imports (default: the development archive)")
+    sp.add_argument("--api-load", action="store_true",
+                    help="a load run instead: concurrent users asking through the HTTP API")
+    sp.add_argument("--users", type=int, default=8, help="--api-load: concurrent users")
+    sp.add_argument("--seconds", type=float, default=60, help="--api-load: how long")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench)
+
+    sp = with_index(sub.add_parser("feedback", help="answers users rated: list, or export as "
+                                                    "draft eval questions"))
+    sp.add_argument("action", choices=["list", "export"])
+    sp.add_argument("--out", help="export: JSONL file (default: stdout)")
+    sp.add_argument("--only", choices=["up", "down"], help="only answers rated up or down")
+    sp.add_argument("--json", action="store_true", help="list: one JSON object per line")
+    sp.set_defaults(func=cmd_feedback)
 
     sp = sub.add_parser("models", help="fetch (pull) or show (list) the offline models")
     sp.add_argument("action", choices=["pull", "list"])

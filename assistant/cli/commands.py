@@ -188,6 +188,40 @@ def remove_command(settings: Settings, files: list[str], issue: str | None, as_j
     return 0
 
 
+def feedback_command(settings: Settings, action: str, out: str | None, only: str | None,
+                     as_json: bool) -> int:
+    """`assistant feedback list|export`: the rated answers in Settings.feedback_path."""
+    from assistant.api.feedback import FeedbackStore, as_eval_question
+
+    entries = FeedbackStore(settings.feedback_path).entries(rating=only)
+    if action == "list":
+        show.feedback_list(entries, as_json)
+        return 0
+    lines = "".join(json.dumps(as_eval_question(e), ensure_ascii=False) + "\n" for e in entries)
+    if out is None:
+        sys.stdout.write(lines)
+        return 0
+    try:
+        Path(out).write_text(lines, encoding="utf-8")
+    except OSError as e:
+        raise AssistantError(f"{out}: cannot write the export ({e.strerror})") from e
+    print(f"{len(entries)} questions written to {out}: fill in key_facts (and support) "
+          "before adding them to a question set", file=sys.stderr)
+    return 0
+
+
+def bench_api_load_command(settings: Settings, users: int, seconds: float, as_json: bool) -> int:
+    """`assistant bench --api-load`: concurrent users against /api/ask of a served app."""
+    from assistant.bench.api_load import run_load
+
+    r = run_load(settings, users, seconds)
+    if as_json:
+        print(json.dumps(r, ensure_ascii=False, indent=1))
+    else:
+        show.figures_table(f"API load: {users} users for {seconds:.0f} s", r)
+    return 1 if r["errors"] or r["mixed_up"] else 0
+
+
 def models_command(action: str, settings: Settings) -> int:
     from assistant.models.cache import pull_all
 

@@ -3,25 +3,30 @@
 In: Settings (index, models, endpoint, host/port, login, upload limit).
 Out: a web page with a streamed, multi-turn chat; every answer lists its numbered citations, and
 clicking one shows the passage marked in its article and, for a PDF, the page image with the
-passage highlighted. Also: date/issue filters, model and index status, example questions, and
-uploads of new issues (checked, ingested, then searchable at once). The same answers are served
-at the API endpoint /ask (JSON, as `assistant ask --json`).
+passage highlighted. Also: thumbs up/down and a comment on each answer (stored by
+api/feedback.py), date/issue filters, model and index status, example questions, and uploads of
+new issues (checked, ingested, then searchable at once). `launch()` serves the page mounted on
+the HTTP API's FastAPI app (api/rest.py: /api/*, /v1/*, /docs) with uvicorn; Gradio's own
+endpoint /ask (JSON, as `assistant ask --json`) stays for gradio_client users.
 Models load once (engine.Engine); each browser session keeps its own history and citations in
-gr.State, so concurrent sessions never share an answer. Off loopback a login is required.
+gr.State, so concurrent sessions never share an answer. Off loopback a login is required, for
+the page and the API alike (api/auth.py).
 Not handled here: models, index and uploads (engine.py), answering (answer/pipeline.py), rendering a
-cited source (sourceview.py).
+cited source (sourceview.py), the API's routes (api/).
 """
 
 from __future__ import annotations
 
 import html
 import io
-import ipaddress
 from pathlib import Path
 
 import gradio as gr
 from PIL import Image
 
+from assistant.api.auth import is_loopback, login  # noqa: F401  (is_loopback: part of the UI's API)
+from assistant.api.rest import create_app
+from assistant.api.server import Served
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.records import Answer, Citation
@@ -62,7 +67,21 @@ def _sources(turns: list[dict], turn: int) -> dict:
     return gr.update(choices=choices, value=None, label=f"Sources of answer {turn + 1}: click one")
 
 
-def build_app(engine: Engine) -> gr.Blocks:
+class ChatPage(gr.Blocks):
+    """The chat page of one Engine; once launched, close() also stops the server serving it."""
+
+    def __init__(self, engine: Engine, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.engine, self.served = engine, None
+
+    def close(self, verbose: bool = True) -> None:
+        if self.served is not None:
+            self.served.close()
+            self.served = None
+        super().close(verbose)
+
+
+def build_app(engine: Engine) -> ChatPage:
     def respond(question: str, messages: list, turns: list, date_from: str, date_to: str,
                 issue: str):
         question = question.strip()
@@ -89,13 +108,28 @@ def build_app(engine: Engine) -> gr.Blocks:
             yield "", messages, turns, _sources(turns, len(turns) - 1)
             return
         messages[-1] = {"role": "assistant", "content": format_answer(answer)}
-        turns = turns + [{"question": question, "answer": answer.text,
-                          "citations": [c.to_dict() for c in answer.citations]}]
+        turns = turns + [answer.to_dict()]  # "question", "answer", "citations", flags…
         yield "", messages, turns, _sources(turns, len(turns) - 1)
 
     def pick_answer(turns: list, evt: gr.SelectData):
         turn = evt.index // 2  # messages alternate: question, answer
         return _sources(turns, turn) if turn < len(turns) else gr.update()
+
+    def rate(turns: list, comment: str, evt: gr.LikeData):
+        turn = evt.index // 2 if isinstance(evt.index, int) else evt.index[0] // 2
+        if turn >= len(turns) or not turns[turn]["answer"] or evt.liked not in (True, False):
+            return gr.update(), None
+        history = [[t["question"], t["answer"]] for t in turns[:turn] if t["answer"]]
+        entry = engine.feedback.add("feedback", turns[turn], history, engine.settings,
+                                    "up" if evt.liked else "down", comment.strip())
+        return (f"Thank you: answer {turn + 1} rated {'👍' if evt.liked else '👎'} "
+                f"(feedback #{entry}). A comment below is added to it."), entry
+
+    def add_comment(comment: str, entry: int | None):
+        if entry is None:
+            return "Rate an answer (👍/👎 under it) first.", comment
+        engine.feedback.set_comment(entry, comment.strip())
+        return f"Comment added to feedback #{entry}.", ""
 
     def show_source(choice: str | None, turns: list):
         if not choice:
@@ -128,8 +162,8 @@ def build_app(engine: Engine) -> gr.Blocks:
         return engine.answer(question, [tuple(h) for h in history or []],
                              parse_filters(date_from, date_to, issue)).to_dict()
 
-    with gr.Blocks(title="Newspaper assistant", analytics_enabled=False) as demo:
-        turns = gr.State([])
+    with ChatPage(engine, title="Newspaper assistant", analytics_enabled=False) as demo:
+        turns, rated = gr.State([]), gr.State(None)
         gr.Markdown("## Health newspaper archive assistant\nAsk in Chinese or English; "
                     "every answer cites issue, date, page and article.")
         with gr.Row():
@@ -139,6 +173,11 @@ def build_app(engine: Engine) -> gr.Blocks:
                     question = gr.Textbox(show_label=False, scale=5, elem_id="question",
                                           placeholder="Ask about the archive…")
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                with gr.Row():
+                    comment = gr.Textbox(show_label=False, scale=5, elem_id="feedback-comment",
+                                         placeholder="Comment on the answer you rate (optional)")
+                    send_comment = gr.Button("Send comment", scale=1, elem_id="send-comment")
+                feedback_note = gr.Markdown(elem_id="feedback-note")
                 gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Examples",
                             api_visibility="private")
                 with gr.Accordion("Filters", open=False):
@@ -171,6 +210,8 @@ def build_app(engine: Engine) -> gr.Blocks:
         question.submit(respond, inputs, outputs, **ui, **answering)
         send.click(respond, inputs, outputs, **ui, **answering)
         chat.select(pick_answer, [turns], [sources], **ui)
+        chat.like(rate, [turns, comment], [feedback_note, rated], **ui)
+        send_comment.click(add_comment, [comment, rated], [feedback_note, comment], **ui)
         chat.clear(lambda: ([], _sources([], 0), "", gr.update(visible=False)),
                    None, [turns, sources, source_view, page_image], **ui)
         sources.input(show_source, [sources, turns], [source_view, page_image], **ui)
@@ -180,29 +221,17 @@ def build_app(engine: Engine) -> gr.Blocks:
     return demo
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def login(settings: Settings) -> tuple[str, str] | None:
-    """Gradio auth from Settings; required (AssistantError without it) off loopback."""
-    if settings.auth_user and settings.auth_password:
-        return settings.auth_user, settings.auth_password.get_secret_value()
-    if is_loopback(settings.host):
-        return None
-    raise AssistantError(f"serving on {settings.host} (not loopback) needs a login: set "
-                         "ASSISTANT_AUTH_USER and ASSISTANT_AUTH_PASSWORD, or use --host 127.0.0.1")
-
-
-def launch(demo: gr.Blocks, settings: Settings, block: bool = True) -> str:
-    """Start serving; returns the local URL (blocks until Ctrl-C unless block=False)."""
-    _, url, _ = demo.queue().launch(
-        server_name=settings.host, server_port=settings.port, share=False, auth=login(settings),
-        prevent_thread_lock=not block, max_file_size=f"{settings.upload_max_mb}mb",
-        ssr_mode=False, mcp_server=False, footer_links=["api"], css=CSS, quiet=True)
-    return url
+def launch(demo: ChatPage, settings: Settings, block: bool = True) -> str:
+    """Serve the page mounted on the API app at Settings.host/port; returns the local URL
+    (blocks until Ctrl-C unless block=False; then demo.close() stops the server)."""
+    app = create_app(demo.engine)
+    gr.mount_gradio_app(app, demo.queue(), path="/", auth=login(settings),
+                        max_file_size=f"{settings.upload_max_mb}mb", ssr_mode=False,
+                        mcp_server=False, footer_links=["api"], css=CSS,
+                        server_name=settings.host, server_port=settings.port)
+    served = Served(app, settings.host, settings.port)
+    if block:
+        served.run()
+    else:
+        demo.served = served.start()
+    return served.url
