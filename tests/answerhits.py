@@ -4,6 +4,7 @@ shared by test_answer.py, test_reports.py, test_citations.py and test_quotes.py.
 from __future__ import annotations
 
 from assistant.records import Chunk, Hit
+from assistant.search.retrieve import Retrieval
 
 PASSAGES = [  # (title, text, dense score) from data/sample/002_ca3652deaf3b49ce.txt
     ("4部委联合开展2026年世界献血者日宣传活动",
@@ -23,11 +24,18 @@ def make_hits(scale: float = 1.0) -> list[Hit]:
 
 
 class ListRetriever:
-    """STAND-IN retriever: returns the hand-built hits whatever the question."""
+    """STAND-IN retriever: returns the hand-built hits that pass the filters, whatever the
+    question (the real retriever has its own tests); records each question and its filters."""
 
     def __init__(self, hits: list[Hit]) -> None:
-        self.hits, self.queries = hits, []
+        self.hits, self.queries, self.filters = hits, [], []
 
     def search(self, question, k=None, filters=None, mode="hybrid"):
         self.queries.append(question)
-        return self.hits[:k]
+        self.filters.append(filters)
+        return [h for h in self.hits if filters is None or filters.allows(h.chunk)][:k]
+
+    def retrieve(self, question, k=None, filters=None, mode="hybrid"):
+        """search() as a Retrieval that read no time from the question (the real one is tested
+        in test_retrieve.py and test_date_questions.py)."""
+        return Retrieval(self.search(question, k, filters, mode))
