@@ -30,12 +30,14 @@ def answerer(url: str, hits: list[Hit] | None = None, **kw) -> Answerer:
 
 # ---- pure parts -----------------------------------------------------------------------------
 
+@pytest.mark.unit
 @pytest.mark.parametrize("question", ["", "   \n"])
 def test_empty_question_rejected(question: str) -> None:
     with pytest.raises(QuestionError, match="empty"):
         check_question(question, Settings())
 
 
+@pytest.mark.unit
 def test_long_question_rejected_with_the_limit() -> None:
     with pytest.raises(QuestionError, match="1001 characters.*limit is 1000"):
         check_question("问" * 1001, Settings())
@@ -55,11 +57,13 @@ def test_quote_with_an_empty_answer_line_is_the_answer_not_the_fallback(scripted
     assert answer.citations[0].title == PASSAGES[0][0]
 
 
+@pytest.mark.unit
 def test_a_year_no_source_mentions_is_named() -> None:
     assert absent_years("What was the slogan of World Blood Donor Day 2025?", make_hits()) == ["2025"]
     assert absent_years("2026年世界献血者日的口号？", make_hits()) == []
 
 
+@pytest.mark.unit
 def test_relevance_threshold_uses_the_best_dense_score() -> None:
     settings = Settings(min_dense_score=0.5)
     assert is_relevant(make_hits(), settings)

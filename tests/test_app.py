@@ -49,6 +49,7 @@ def _pdf(path: Path, texts: list[str], first_label: int | None = None) -> Path:
     ("a;rm -rf $HOME.txt", "a_rm_-rf_HOME.txt"),
     ("", "upload"),
 ])
+@pytest.mark.unit
 def test_safe_name_keeps_only_a_plain_file_name(name: str, expected: str) -> None:
     assert safe_name(name) == expected
 
@@ -104,6 +105,7 @@ def _chunk(index: int, text: str) -> Chunk:
                  position=0, index=index)
 
 
+@pytest.mark.unit
 def test_article_text_rejoins_overlapping_chunks_in_order() -> None:
     chunks = [_chunk(1, "第二句。第三句。"), _chunk(0, "第一句。第二句。")]
     assert article_text(chunks, 60) == "第一句。第二句。第三句。"
@@ -112,6 +114,7 @@ def test_article_text_rejoins_overlapping_chunks_in_order() -> None:
     assert article_text(repeated, 4) == "同一句。同一句。同一句。"
 
 
+@pytest.mark.unit
 def test_article_html_marks_the_cited_passage_and_escapes_markup() -> None:
     citation = Citation("第7期", "2026-06-14", 2, "献血 <b>日</b>", "p.txt", [], "第二句。", "c1")
     out = article_html(citation, 3, "第一句。第二句。\n第三句。")
@@ -182,6 +185,7 @@ def test_serve_refuses_a_public_host_without_login_before_loading_models(
     assert err.startswith("error: serving on 0.0.0.0 (not loopback) needs a login")
 
 
+@pytest.mark.unit
 def test_parse_filters() -> None:
     from assistant.ui.engine import parse_filters
 
@@ -192,6 +196,7 @@ def test_parse_filters() -> None:
         parse_filters("", "2024/08/20", "")
 
 
+@pytest.mark.unit
 def test_format_answer_lists_numbered_citations_after_the_text() -> None:
     from assistant.ui.app import format_answer
 
@@ -204,6 +209,7 @@ def test_format_answer_lists_numbered_citations_after_the_text() -> None:
         "The archive does not say."
 
 
+@pytest.mark.unit
 def test_format_answer_shows_the_quoted_sentence_under_the_answer() -> None:
     from assistant.ui.app import format_answer
 
@@ -245,6 +251,7 @@ def test_engine_starts_without_an_index_and_serves_uploads(tmp_path: Path, minil
         "002_ca3652deaf3b49ce.txt: already in the archive"]
 
 
+@pytest.mark.unit
 def test_format_answer_shows_what_the_checks_found() -> None:
     from assistant.ui.app import format_answer
 

@@ -23,6 +23,8 @@ from assistant.answer.fallback import extractive_answer
 from assistant.answer.prompting import format_sources, language
 from assistant.answer.refusal import may_become_refusal
 
+pytestmark = pytest.mark.unit  # pure functions: no model, server or index
+
 
 @pytest.mark.parametrize("text, lang", [("2026年世界献血者日的口号是什么？", "zh"),
                                         ("What does 闽昌 mean?", "en"),

@@ -17,6 +17,8 @@ from assistant.ingest.clean import (
 )
 from assistant.ingest.textpages import decode
 
+pytestmark = pytest.mark.unit  # pure functions: no model, server or index
+
 
 @pytest.mark.parametrize("raw, fixed", [
     ("控 中 心 各 小 组 质 控 专 家 的 工 作 成", "控中心各小组质控专家的工作成"),

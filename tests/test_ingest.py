@@ -41,6 +41,7 @@ def embedder(minilm_path):
 
 
 # ---- chunking ---------------------------------------------------------------------------------
+@pytest.mark.unit
 @pytest.mark.parametrize("size, overlap", [(300, 60), (120, 40), (80, 0)])
 def test_chunks_hold_whole_sentences_within_size(size, overlap):
     for article in read_articles(SAMPLE_DIR / P000):
@@ -62,6 +63,7 @@ def test_chunks_hold_whole_sentences_within_size(size, overlap):
                 article.section)
 
 
+@pytest.mark.unit
 def test_overlap_repeats_the_last_sentences():
     article = read_articles(SAMPLE_DIR / P002)[1]
     chunks = chunk_article(article, "f" * 64, 150, 100)
@@ -69,6 +71,7 @@ def test_overlap_repeats_the_last_sentences():
     assert any(b.text[:10] in a.text for a, b in zip(chunks, chunks[1:]))
 
 
+@pytest.mark.unit
 def test_chunk_ids_are_stable_and_unique():
     first = [c.id for a in read_articles(SAMPLE_DIR / P000) for c in chunk_article(a, "a" * 64)]
     again = [c.id for a in read_articles(SAMPLE_DIR / P000) for c in chunk_article(a, "a" * 64)]
@@ -76,6 +79,7 @@ def test_chunk_ids_are_stable_and_unique():
     assert first == again and len(set(first)) == len(first) and not set(first) & set(other)
 
 
+@pytest.mark.unit
 def test_bad_chunk_settings():
     article = read_articles(SAMPLE_DIR / P000)[0]
     with pytest.raises(ValueError):

@@ -27,11 +27,13 @@ def test_configured_gguf_is_used(smollm2_gguf: Path) -> None:
     assert gguf_path(Settings(llm_model_path=smollm2_gguf)) == smollm2_gguf
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("url", ["http://h:1", "http://h:1/", "http://h:1/v1", "http://h:1/v1/"])
 def test_base_url_normalised_to_v1(url: str) -> None:
     assert v1_url(url) == "http://h:1/v1"
 
 
+@pytest.mark.unit
 def test_remote_endpoint_key_from_settings_is_not_in_repr() -> None:
     endpoint = remote_endpoint(Settings(llm_base_url="http://h:1", llm_api_key="sk-secret",
                                         llm_model="m"))

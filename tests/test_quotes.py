@@ -18,6 +18,8 @@ from assistant.answer.quotes import (
     split_reply,
 )
 
+pytestmark = pytest.mark.unit  # pure functions: no model, server or index
+
 
 @pytest.mark.parametrize("reply, quotes, answer", [
     ("Quote: “一行11人” [2]\nAnswer: 11 people. [2]", ["“一行11人” [2]"], "11 people. [2]"),

@@ -125,6 +125,7 @@ def test_ui_status_config_and_api_hold_no_secret(gateway: str, tmp_path: Path, m
         engine.close()
 
 
+@pytest.mark.unit
 def test_shown_url_and_log_filter_mask_secrets() -> None:
     assert shown_url("https://u:p4ss@api.example/v1?api-key=abc&x=1") == \
         "https://api.example/v1?api-key=***&x=***"

@@ -13,6 +13,8 @@ from assistant.ingest.units import is_label, parse_sources
 from assistant.records import Line, Page
 from assistant.text import sentences
 
+pytestmark = pytest.mark.unit  # pure functions: no model, server or index
+
 # Ground truth, read off the two sample pages by hand: (title, sources) per page, in page order.
 GROUND_TRUTH = {
     "000_24189f6fbd2ff608.txt": [
