@@ -16,6 +16,7 @@ import faiss
 import numpy as np
 import pytest
 
+from assistant.cli import main
 from assistant.config import Settings
 from assistant.errors import IndexError_
 from assistant.records import Chunk
@@ -237,7 +238,7 @@ def test_a_checkpoint_writes_the_change_not_the_index(tmp_path: Path, embedder) 
 
 
 def test_records_are_units_and_files_or_issues_can_be_removed(tmp_path: Path, embedder,
-                                                              monkeypatch) -> None:
+                                                              monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     ix = Index.open(tmp_path / "ix", embedder)
     ix.upsert_file("a.txt", make_chunks("a.txt", A, issue="第1期", date="2024-08-20"))
@@ -257,14 +258,17 @@ def test_records_are_units_and_files_or_issues_can_be_removed(tmp_path: Path, em
     by_file = {g["file"]: g for g in listed["files"]}
     assert (by_file["exp.jsonl"]["units"], by_file["exp.jsonl"]["issues"]) == (2, 1)
     assert [g["issue"] for g in listed["issues"]] == ["第1期", "第2期"]
+    assert main(["list", "--index", str(settings.index_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"] == listed["totals"]
+    assert main(["remove", "--index", str(settings.index_dir)]) == 2
+    assert "give FILE... or --issue ISSUE" in capsys.readouterr().err
     with pytest.raises(IndexError_, match="nope.txt: not in the index"):
         remove(settings, ["a.txt", "nope.txt"])
     with pytest.raises(IndexError_, match="issue 第9期: not in the index"):
         remove(settings, [], "第9期")
     assert Index.load(settings.index_dir, None).stats()["chunks"] == 4  # nothing removed
-    gone = remove(settings, [], "第2期")
-    assert [(g["file"], g["units"], g["chunks"]) for g in gone["removed"]] == [("exp.jsonl", 2, 2)]
-    assert gone["totals"]["chunks"] == 2
+    assert main(["remove", "--index", str(settings.index_dir), "--issue", "第2期"]) == 0
+    assert "removed exp.jsonl: 2 units" in capsys.readouterr().out
     gone = remove(settings, [str(tmp_path / "a.txt")])  # a path names its key
     assert [g["file"] for g in gone["removed"]] == ["a.txt"] and gone["totals"]["chunks"] == 0
     assert Index.load(settings.index_dir, embedder).chunks == []

@@ -96,11 +96,12 @@ def bench_table(r: dict, n_chunks: int) -> None:
 
 def _archive_table(title: str, key: str, rows: list[dict]) -> Table:
     table = Table(title=title)
-    for col in (key, "issues", "dates", "units", "articles", "chunks"):
+    count = "files" if key == "issue" else "issues"
+    for col in (key, count, "dates", "units", "articles", "chunks"):
         table.add_column(col, justify="left" if col in (key, "dates") else "right")
     for g in rows:
         dates = " – ".join(dict.fromkeys(d for d in (g["first_date"], g["last_date"]) if d))
-        table.add_row(str(g.get(key) or "all"), str(g["issues"]), dates or "-", str(g["units"]),
+        table.add_row(str(g.get(key) or "all"), str(g[count]), dates or "-", str(g["units"]),
                       str(g["articles"]), str(g["chunks"]))
     return table
 
