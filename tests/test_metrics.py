@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from assistant.errors import AssistantError
 from assistant.evaluation import metrics as m
 
 pytestmark = pytest.mark.unit
@@ -219,3 +220,19 @@ def test_gate_of_a_half_run_against_a_baseline_without_halves_says_not_compared(
     summary["metrics"]["retrieval/hybrid/dev/all/mrr"] = 0.5
     found, note = gate(summary, path, explicit=True)
     assert [f.split(":")[0] for f in found] == ["retrieval/hybrid/dev/all/mrr"] and "1 regression" in note
+
+
+def test_gate_compares_only_runs_of_the_same_embedding_model(tmp_path):
+    import json
+
+    from assistant.evaluation.run import gate
+    base = {"meta": {"questions_sha": "abc", "embed_model": "model-a"}, "metrics": {"retrieval/dense/all/mrr": 0.9}}
+    path = tmp_path / "base.json"
+    path.write_text(json.dumps(base))
+    run = {"meta": {"questions_sha": "abc", "embed_model": "model-b"}, "metrics": {"retrieval/dense/all/mrr": 0.1}}
+    found, note = gate(run, path, explicit=False)
+    assert found == [] and "measured with model-a, this run with model-b: not compared" in note
+    with pytest.raises(AssistantError, match="measured with model-a, this run uses model-b"):
+        gate(run, path, explicit=True)
+    run["meta"]["embed_model"] = "model-a"
+    assert len(gate(run, path, explicit=True)[0]) == 1

@@ -160,6 +160,12 @@ def gate(summary: dict[str, Any], baseline_path: Path, explicit: bool) -> tuple[
             raise AssistantError(f"{baseline_path}: measured on another question set; regenerate it "
                                  "(copy a fresh summary.json over it)")
         return [], f"{shown(baseline_path)} was measured on another question set: not compared"
+    model, base_model = summary["meta"].get("embed_model"), base_meta.get("embed_model")
+    if base_model and model != base_model:  # retrieval figures belong to their embedding model
+        if explicit:
+            raise AssistantError(f"{baseline_path}: measured with {base_model}, this run uses {model}; "
+                                 "set ASSISTANT_EMBED_MODEL/_BACKEND to match or regenerate the baseline")
+        return [], f"{shown(baseline_path)} was measured with {base_model}, this run with {model}: not compared"
     run_split, base_split = summary["meta"].get("split", "all"), base_meta.get("split", "all")
     base_shared = comparable(base_metrics, run_split, base_split)
     if not base_shared:
