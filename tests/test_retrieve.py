@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
+from assistant.cli import main
 from assistant.cli.commands import search_command
 from assistant.config import Settings
 from assistant.errors import IndexError_, ModelError
@@ -51,6 +53,7 @@ def retriever(mini_settings: Settings) -> Retriever:
     return Retriever(Index.load(mini_settings.index_dir, e), e, mini_settings)
 
 
+@pytest.mark.unit
 def test_jieba_splits_chinese_and_drops_punctuation() -> None:
     assert len(tokenize("今天的天气真好")) > 1  # bm25s's default would make this one token
     toks = tokenize("世界献血者日的口号是什么？World Blood-Donor Day!")
@@ -58,6 +61,7 @@ def test_jieba_splits_chinese_and_drops_punctuation() -> None:
     assert not {"的", "？", "!", "-", " ", "是"} & set(toks)
 
 
+@pytest.mark.unit
 def test_glossary_expands_english_questions() -> None:
     assert "献血者日" in expand("What was the slogan of World Blood Donor Day?")
     assert "麻醉" in expand("anaesthesia cooperation in Changji") and "昌吉" in expand("in Changji")
@@ -94,6 +98,90 @@ def test_filters(retriever: Retriever) -> None:
     only = retriever.search(q, 4, Filters(section="对口支援"))
     assert [h.chunk.id for h in only] == ["c2"]
     assert retriever.search(q, 4, Filters(issue="nope")) == []
+
+
+def dated_index(settings: Settings, embedder, ann_threshold: int = 20000) -> Retriever:
+    """60 short notices over 2022-2025 (two issues a year) plus 4 undated ones."""
+    topics = ["义诊活动", "献血活动", "护士节表彰", "医院评审", "疫苗接种", "健康讲座"]
+    rows = []
+    for i in range(60):
+        year, topic = 2022 + i % 4, topics[i % 6]
+        half = (i // 4) % 2  # each year: a January and a February issue
+        rows.append((f"d{i}", f"{year}年{topic}第{i}号通知", f"{topic}安排，编号{i}。",
+                     f"{year}-0{1 + half}-15", f"第{100 + year % 100 * 2 + half}期"))
+    rows += [(f"u{i}", f"{topics[i]}档案", f"{topics[i]}安排（无日期）。", None, None)
+             for i in range(4)]
+    ix = Index.open(settings.index_dir, embedder)
+    ix.upsert_file("notices.txt", [Chunk(id=cid, text=text, title=title, file="notices.txt",
+                                         file_sha="sha-n", page=1, position=n, index=0,
+                                         issue=issue, date=date)
+                                   for n, (cid, title, text, date, issue) in enumerate(rows)])
+    ix.save()
+    return Retriever(Index.load(settings.index_dir, embedder, ann_threshold), embedder, settings)
+
+
+def test_a_filter_leaves_out_undated_chunks_and_says_how_many(mini_settings: Settings) -> None:
+    r = dated_index(mini_settings, load_embedder(mini_settings))
+    found = r.retrieve("义诊活动安排", 20, Filters(date_from="2024-01-01", date_to="2024-12-31"))
+    assert len(found.hits) == 15 and all(h.chunk.date[:4] == "2024" for h in found.hits)
+    assert found.note == "left out 4 passages with no date on record"
+    by_issue = r.retrieve("献血活动", 20, Filters(issue="149"))  # 第149期, by its number
+    assert {h.chunk.issue for h in by_issue.hits} == {"第149期"}
+    assert by_issue.note == "left out 4 passages with no issue on record"
+    assert r.retrieve("献血活动", 20, Filters(section="要闻")).hits == []  # no note: none undated
+    assert r.retrieve("献血活动", 20).note is None
+
+
+def test_a_filtered_dense_search_is_exact_over_the_rows(mini_settings: Settings) -> None:
+    """Over an HNSW index (ann_threshold below the row count) a filter leaves 15 of 64 rows:
+    the dense ranking must be the exact one over those rows."""
+    e = load_embedder(mini_settings)
+    r = dated_index(mini_settings, e, ann_threshold=10)
+    assert isinstance(r.index.faiss_index, faiss.IndexHNSW)
+    qvec = e.embed(["vaccination notice 2023"], "query")[0]
+    rows, undated = r.columns().rows(Filters(date_from="2023-01-01", date_to="2023-12-31"))
+    assert len(rows) == 15 and len(undated) == 4
+    exact = sorted(rows, key=lambda i: -float(np.dot(np.asarray(r.index.vectors)[i], qvec)))
+    assert [i for i, _ in r.dense(qvec, 15, rows)] == [int(i) for i in exact]
+
+
+def test_the_year_a_question_names_steers_the_search(mini_settings: Settings) -> None:
+    r = dated_index(mini_settings, load_embedder(mini_settings))
+    found = r.retrieve("2023年献血活动安排", 5)
+    assert found.scope.years == ("2023",)
+    assert found.note == "left out 4 passages with no date on record"  # the undated notices
+    assert [h.chunk.date[:4] for h in found.hits] == ["2023"] * 5
+    last_year = r.retrieve("去年的献血活动安排", 5)  # the newest issue is 2025-02-15
+    assert {h.chunk.date[:4] for h in last_year.hits} == {"2024"}
+    latest = r.retrieve("最新一期的献血活动", 5)
+    assert {h.chunk.date for h in latest.hits} == {"2025-02-15"}
+    missing = r.retrieve("2019年献血活动安排", 5)
+    assert missing.note == "no issue from 2019 in the archive; showing other years"
+    assert missing.hits and all(h.chunk.date is None or h.chunk.date[:4] != "2019"
+                                for h in missing.hits)
+    assert r.retrieve("第999期献血活动", 5).note == \
+        "no issue 999 in the archive; showing other issues"
+    assert r.retrieve("献血活动安排", 5).note is None
+    user = Filters(date_from="2022-01-01", date_to="2022-12-31")  # cannot hold with "2023"
+    assert "no issue from 2023" in r.retrieve("2023年献血活动", 5, user).note
+
+
+def test_search_takes_dates_and_an_issue(mini_settings: Settings,
+                                                capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    dated_index(mini_settings, load_embedder(mini_settings))
+    monkeypatch.setenv("ASSISTANT_EMBED_MODEL", mini_settings.embed_model)
+    args = ["search", "--index", str(mini_settings.index_dir), "--json", "-k", "3", "献血活动"]
+    assert main(args + ["--from", "2025-01-01", "--to", "2025-01-31"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [h["citation"]["date"] for h in out["hits"]] == ["2025-01-15"] * 3
+    assert main(args + ["--issue", "第149期"]) == 0
+    assert {h["citation"]["issue"] for h in json.loads(capsys.readouterr().out)["hits"]} == \
+        {"第149期"}
+    assert main(args[:-1] + ["2019年献血活动"]) == 0
+    assert "no issue from 2019" in json.loads(capsys.readouterr().out)["note"]
+    assert main(args + ["--from", "2025-13-01"]) == 2
+    assert "use the form YYYY-MM-DD" in capsys.readouterr().err
 
 
 def test_reranker_is_pluggable(mini_settings: Settings, retriever: Retriever) -> None:
@@ -159,6 +247,7 @@ def test_default_model_quality_gate(settings: Settings) -> None:
     assert n >= 30 and top5 >= 0.95 * n and top1 >= 0.80 * n, counts
 
 
+@pytest.mark.unit
 def test_vectorised_bm25_scores_equal_bm25s_own() -> None:
     """lexical.BM25 replaces bm25s's per-document loop; every query score must stay the same."""
     import bm25s

@@ -3,9 +3,11 @@
 In:  a question (plus chat history and optional Filters), Settings, a Retriever (or the index).
 Out: `Answerer.stream()` yields text deltas and then exactly one final records.Answer;
      `Answerer.ask()` returns just the Answer (cli/commands.ask_command prints it for `assistant ask`).
-Steps: check the question -> condense it with the history -> retrieve -> refuse without calling the
-model when nothing is relevant enough or the question names a year or an ordinal ("the 21st
-team") no passage mentions -> stream the LLM's reply (the source sentences it relies on, quoted,
+Steps: check the question -> condense it with the history -> retrieve, steered by the time the
+question names (search/retrieve.py: "2024年", "去年", "第1300期") and, when the passages lack a
+year or an ordinal ("the 21st team") it names, by a deeper search for passages that have it
+(dated.py) -> refuse without calling the model when nothing is relevant enough or no passage,
+even then, mentions that year or ordinal -> stream the LLM's reply (the source sentences it relies on, quoted,
 then the answer) with [n] citations renumbered as they stream -> withhold (refuse, saying why)
 an answer that says the sources lack it, whose quote is in no source, that states a number its
 sources lack, or whose cited articles are about another year or ordinal than the question's
@@ -13,7 +15,9 @@ sources lack, or whose cited articles are about another year or ordinal than the
 the quoted sentences, whether they answer the question, and withhold on a No -> otherwise cite the
 sources the quotes are in (an answer that only repeats the question gives way to its quotes) -> on
 any endpoint failure, or a reply with no words, an extractive answer with a notice.
-The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
+Answer.notice carries the retriever's note ("no issue from 2022 in the archive; showing other
+years"), or, for a question naming no time over one recurring event reported in several years,
+those years (dated.time_notice). The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
 when the model refused or failed mid-answer, and when a question across reports was answered one
 article at a time: the stream numbers each article's sources from [1]).
 Not handled here: LangChain and HTTP (chain.py), the endpoint and the local server (endpoint.py,
@@ -27,11 +31,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from assistant.answer import chain
+from assistant.answer import chain, dated
 from assistant.answer.checks.numbers import lacks_asked_number, ungrounded_numbers
 from assistant.answer.checks.repetition import adds_nothing
-from assistant.answer.checks.years import (about_other, absent_years, passage_texts,
-                                           unmentioned_ordinals)
+from assistant.answer.checks.years import about_other
 from assistant.answer.citations import CITE, CitationMapper, cited_numbers, has_words
 from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
 from assistant.answer.fallback import extractive_answer
@@ -114,14 +117,17 @@ class Answerer:
         timings: dict[str, float] = {}
         asked, query = self._condense(question, list(history), timings)
         t = time.monotonic()
-        hits = self.retriever.search(query, k=self.settings.top_k, filters=filters)
+        s = self.settings
+        found = self.retriever.retrieve(query, k=s.top_k, filters=filters)
+        hits = dated.steer(self.retriever, query, asked, found, filters, s.top_k, s.candidates)
         timings["retrieve"] = round(time.monotonic() - t, 3)
-        unnamed = absent_years(asked, hits) + unmentioned_ordinals(asked, passage_texts(hits))
+        notice = dated.time_notice(asked, hits, found, filters, lang)
+        unnamed = dated.named_but_missing(asked, hits, found)
         if not is_relevant(hits, self.settings) or unnamed:
             flags = [f"no source mentions {', '.join(unnamed)}"] if unnamed else []
             yield REFUSAL[lang]
-            yield self._done(Answer(question, REFUSAL[lang], [], refused=True, flags=flags),
-                             timings, t0)
+            yield self._done(Answer(question, REFUSAL[lang], [], refused=True, flags=flags,
+                                    notice=found.note), timings, t0)
             return
         groups = report_groups(asked, hits)  # one group, unless the question spans reports
         several, earlier = len(groups) > 1, [q for q, _ in history]
@@ -138,13 +144,13 @@ class Answerer:
                     else:
                         yield out
         except (EndpointError, ModelError) as e:
-            yield self._fallback(question, hits, lang, str(e), timings, t0)
+            yield self._fallback(question, hits, lang, str(e), timings, t0, notice)
             return
         answer = parts[0] if len(parts) == 1 else join_answers(question, parts, lang)
         if len(parts) > 1 and not answer.refused and lacks_asked_number(answer.text, asked):
             answer = Answer(question, REFUSAL[lang], [], refused=True, flags=answer.flags + [
                 f"withheld “{answer.text[:200]}”: {NO_NUMBER}"])
-        yield self._done(answer, timings, t0, endpoint.model)
+        yield self._done(answer, timings, t0, endpoint.model, notice)
 
     def _reply(self, endpoint: Endpoint, question: str, asked: str, hits: list[Hit], lang: str,
                earlier: list[str], timings: dict[str, float],
@@ -277,14 +283,16 @@ class Answerer:
                       quote=shown)
 
     def _fallback(self, question: str, hits: list[Hit], lang: str, reason: str,
-                  timings: dict[str, float], t0: float) -> Answer:
+                  timings: dict[str, float], t0: float, notice: str | None = None) -> Answer:
         text, citations = extractive_answer(question, hits)
-        notice = NOTICE[lang].format(reason=reason)
-        answer = Answer(question, text, citations, fallback=True, notice=notice)
-        return self._done(answer, timings, t0, "extractive")
+        answer = Answer(question, text, citations, fallback=True,
+                        notice=NOTICE[lang].format(reason=reason))
+        return self._done(answer, timings, t0, "extractive", notice)
 
     def _done(self, answer: Answer, timings: dict[str, float], t0: float,
-              model: str = "") -> Answer:
+              model: str = "", notice: str | None = None) -> Answer:
+        """The answer with its model, timings and `notice` (before any notice it has)."""
         answer.model = model
+        answer.notice = " ".join(filter(None, (notice, answer.notice))) or None
         answer.timings = {**timings, "total": round(time.monotonic() - t0, 3)}
         return answer
