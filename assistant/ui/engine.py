@@ -19,13 +19,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 
 from assistant.answer.pipeline import Answerer
 from assistant.api.feedback import FeedbackStore
 from assistant.config import Settings
-from assistant.errors import AssistantError, IndexError_, QuestionError
+from assistant.errors import AssistantError, IndexError_
 from assistant.ingest.pipeline import ingest
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.redact import shown_url
@@ -195,13 +194,4 @@ class Engine:
 
 def parse_filters(date_from: str, date_to: str, issue: str) -> Filters | None:
     """Filters from the UI's fields ('' = no limit); QuestionError for a malformed date."""
-    date_from, date_to = (date_from or "").strip(), (date_to or "").strip()
-    for label, value in (("from", date_from), ("to", date_to)):
-        try:
-            if value:
-                date.fromisoformat(value)
-        except ValueError:
-            raise QuestionError(f"date {label} '{value}': use the form YYYY-MM-DD") from None
-    if not (date_from or date_to or issue):
-        return None
-    return Filters(date_from=date_from or None, date_to=date_to or None, issue=issue or None)
+    return Filters.of(date_from, date_to, issue)
