@@ -70,7 +70,8 @@ def markdown(summary: dict[str, Any]) -> str:
     stages = sorted({k.split("/")[1] for k in mt if k.startswith("latency/")})
     out += ["", "## Latency (seconds)", "",
             _table(["stage", "p50", "p95"], [[s, mt[f"latency/{s}/p50"], mt[f"latency/{s}/p95"]] for s in stages])]
-    out += ["", "## Misses", "", *_misses(summary["per_question"])]
+    out += ["", "## Misses", "", "(`[test]`: a test-half question: report it, never tune on it)", "",
+            *_misses(summary["per_question"])]
     return "\n".join(out) + "\n"
 
 
@@ -91,7 +92,8 @@ def _misses(rows: list[dict[str, Any]]) -> list[str]:
             notes.append(f"not in cited passages: {', '.join(r['unsupported'])}")
         if notes:
             answer = f" → {r['answer'][:160]!r}" if "answer" in r else ""
-            lines.append(f"- `{r['id']}` {r['question']}{answer}: " + "; ".join(notes))
+            half = f"[{r['split']}] " if r.get("split") else ""
+            lines.append(f"- {half}`{r['id']}` {r['question']}{answer}: " + "; ".join(notes))
     return lines or ["none"]
 
 
