@@ -40,20 +40,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from assistant.cli.commands import search_command
-    return search_command(_questions(args), _settings(args), as_json=args.json, mode=args.mode,
-                          filters=_filters(args))
+    return search_command(_questions(args), _settings(args), as_json=args.json, mode=args.mode)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.cli.commands import ask_command
-    return ask_command(_questions(args), _settings(args), as_json=args.json,
-                       filters=_filters(args))
-
-
-def _filters(args: argparse.Namespace):
-    """--from/--to/--issue as retrieve.Filters (None when none is given)."""
-    from assistant.search.retrieve import Filters
-    return Filters.of(args.date_from, args.date_to, args.issue)
+    return ask_command(_questions(args), _settings(args), as_json=args.json)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -76,7 +68,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from assistant.cli.commands import bench_api_load_command
         return bench_api_load_command(_settings(args), args.users, args.seconds, as_json=args.json)
     if args.ingest:
-        return bench_ingest_command(_settings(args), Path(args.archive), as_json=args.json)
+        return bench_ingest_command(_settings(args), Path(args.archive), as_json=args.json,
+                                    limit=args.limit)
     return bench_command(_settings(args), n_chunks=args.chunks, as_json=args.json)
 
 
@@ -149,10 +142,6 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--batch", metavar="FILE", help="one question per line; '-' reads stdin")
         sp.add_argument("-k", type=int, help="number of passages")
         sp.add_argument("--json", action="store_true", help="one JSON object per question")
-        sp.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD",
-                        help="issues from this date on (undated pages are left out, and counted)")
-        sp.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="issues up to this date")
-        sp.add_argument("--issue", help="only this issue: its label (第1234期) or number")
         if name == "search":
             sp.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
         sp.set_defaults(func=func)
@@ -190,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="ingest speed instead: an article export at 1x and 2x, new vs old saving")
     sp.add_argument("--archive", default="../shared/archive-dev/articles.jsonl",
                     help="the export --ingest imports (default: the development archive)")
+    sp.add_argument("--limit", type=int, help="with --ingest: only the first N records (1x)")
     sp.add_argument("--api-load", action="store_true",
                     help="a load run instead: concurrent users asking through the HTTP API")
     sp.add_argument("--users", type=int, default=8, help="--api-load: concurrent users")

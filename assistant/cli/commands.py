@@ -56,24 +56,22 @@ def inspect_command(paths: list[str], settings: Settings, as_json: bool) -> int:
     return 1 if errors else 0
 
 
-def search_command(questions: list[str], settings: Settings, as_json: bool, mode: str,
-                   filters=None) -> int:
+def search_command(questions: list[str], settings: Settings, as_json: bool, mode: str) -> int:
     from assistant.search.retrieve import open_retriever
 
     retriever = open_retriever(settings, mode)  # type: ignore[arg-type]
     for q in questions:
-        found = retriever.retrieve(q, settings.top_k, filters, mode)  # type: ignore[arg-type]
+        hits = retriever.search(q, settings.top_k, mode=mode)  # type: ignore[arg-type]
         if as_json:
-            print(json.dumps({"question": q, "note": found.note,
-                              "hits": [h.to_dict() for h in found.hits]},
+            print(json.dumps({"question": q, "hits": [h.to_dict() for h in hits]},
                              ensure_ascii=False), flush=True)
         else:
-            print(show.hits_text(q, found.hits, found.note) + "\n", flush=True)
+            print(show.hits_text(q, hits) + "\n", flush=True)
     return 0
 
 
 def ask_command(questions: list[str], settings: Settings, as_json: bool,
-                answerer: Answerer | None = None, filters=None) -> int:
+                answerer: Answerer | None = None) -> int:
     """`assistant ask`: answer each question (models load once); 2 if any question was rejected."""
     from assistant.answer.pipeline import Answerer
 
@@ -82,7 +80,7 @@ def ask_command(questions: list[str], settings: Settings, as_json: bool,
     try:
         for question in questions:
             try:
-                answer = answerer.ask(question, filters=filters)
+                answer = answerer.ask(question)
             except QuestionError as e:
                 status = 2
                 print(json.dumps({"question": question, "error": str(e)}, ensure_ascii=False)
@@ -163,11 +161,12 @@ def bench_command(settings: Settings, n_chunks: int, as_json: bool) -> int:
     return 0
 
 
-def bench_ingest_command(settings: Settings, archive: Path, as_json: bool) -> int:
+def bench_ingest_command(settings: Settings, archive: Path, as_json: bool,
+                         limit: int | None = None) -> int:
     from assistant.bench.ingest import run_ingest_bench
 
-    r = run_ingest_bench(settings, archive, progress=lambda line: print(line, file=sys.stderr,
-                                                                        flush=True))
+    r = run_ingest_bench(settings, archive, limit, progress=lambda line: print(
+        line, file=sys.stderr, flush=True))
     print(json.dumps(r, ensure_ascii=False, indent=1)) if as_json else show.ingest_bench(r)
     return 0
 
