@@ -204,7 +204,7 @@ def _ingest_export(index: Index, path: Path, settings: Settings, report: IngestR
         units = _ingest_record(index, record, settings, report)
         changed += units
         saves.changed(units)
-    gone = {s["source"] for s in index.sources() if s["file"] == key} - {r.source for r in records}
+    gone = {c.source for c in index.chunks if c.file == key} - {r.source for r in records}
     if gone and errors:
         report.warnings.append(f"{key}: {len(gone)} records no longer in the file were kept in "
                                f"the index because {len(errors)} records could not be read")

@@ -28,7 +28,6 @@ from bm25s.tokenization import Tokenized
 from assistant.errors import IndexError_
 from assistant.records import Chunk
 from assistant.search import generations
-from assistant.search.archive import sources
 from assistant.search.embed import Embedder
 from assistant.search.generations import FORMAT, current_generation
 from assistant.search.lexical import BM25, tokenize
@@ -138,10 +137,6 @@ class Index:
                 "pages": len({(c.file, c.page) for c in cs}),
                 "articles": len({(c.source, c.page, c.position) for c in cs}),
                 "chunks": len(cs)}
-
-    def sources(self) -> list[dict]:
-        """One entry per source, in index order: source, file, sha, issue, date, articles, chunks."""
-        return sources(self.chunks)
 
     # ---- changes --------------------------------------------------------------------------
     def upsert_file(self, source: str, chunks: list[Chunk], vectors: np.ndarray | None = None) -> None:
