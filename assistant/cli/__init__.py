@@ -40,12 +40,20 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from assistant.cli.commands import search_command
-    return search_command(_questions(args), _settings(args), as_json=args.json, mode=args.mode)
+    return search_command(_questions(args), _settings(args), as_json=args.json, mode=args.mode,
+                          filters=_filters(args))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.cli.commands import ask_command
-    return ask_command(_questions(args), _settings(args), as_json=args.json)
+    return ask_command(_questions(args), _settings(args), as_json=args.json,
+                       filters=_filters(args))
+
+
+def _filters(args: argparse.Namespace):
+    """--from/--to/--issue as retrieve.Filters (None when none is given)."""
+    from assistant.search.retrieve import Filters
+    return Filters.of(args.date_from, args.date_to, args.issue)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -142,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--batch", metavar="FILE", help="one question per line; '-' reads stdin")
         sp.add_argument("-k", type=int, help="number of passages")
         sp.add_argument("--json", action="store_true", help="one JSON object per question")
+        sp.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD",
+                        help="issues from this date on (undated pages are left out, and counted)")
+        sp.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="issues up to this date")
+        sp.add_argument("--issue", help="only this issue: its label (第1234期) or number")
         if name == "search":
             sp.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
         sp.set_defaults(func=func)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import Progress
 
-from assistant.cli import show
+import assistant.cli.show as show
 from assistant.config import Settings
 from assistant.errors import AssistantError, InputFileError, QuestionError
 
@@ -56,22 +56,24 @@ def inspect_command(paths: list[str], settings: Settings, as_json: bool) -> int:
     return 1 if errors else 0
 
 
-def search_command(questions: list[str], settings: Settings, as_json: bool, mode: str) -> int:
+def search_command(questions: list[str], settings: Settings, as_json: bool, mode: str,
+                   filters=None) -> int:
     from assistant.search.retrieve import open_retriever
 
     retriever = open_retriever(settings, mode)  # type: ignore[arg-type]
     for q in questions:
-        hits = retriever.search(q, settings.top_k, mode=mode)  # type: ignore[arg-type]
+        found = retriever.retrieve(q, settings.top_k, filters, mode)  # type: ignore[arg-type]
         if as_json:
-            print(json.dumps({"question": q, "hits": [h.to_dict() for h in hits]},
+            print(json.dumps({"question": q, "note": found.note,
+                              "hits": [h.to_dict() for h in found.hits]},
                              ensure_ascii=False), flush=True)
         else:
-            print(show.hits_text(q, hits) + "\n", flush=True)
+            print(show.hits_text(q, found.hits, found.note) + "\n", flush=True)
     return 0
 
 
 def ask_command(questions: list[str], settings: Settings, as_json: bool,
-                answerer: Answerer | None = None) -> int:
+                answerer: Answerer | None = None, filters=None) -> int:
     """`assistant ask`: answer each question (models load once); 2 if any question was rejected."""
     from assistant.answer.pipeline import Answerer
 
@@ -80,7 +82,7 @@ def ask_command(questions: list[str], settings: Settings, as_json: bool,
     try:
         for question in questions:
             try:
-                answer = answerer.ask(question)
+                answer = answerer.ask(question, filters=filters)
             except QuestionError as e:
                 status = 2
                 print(json.dumps({"question": question, "error": str(e)}, ensure_ascii=False)
