@@ -191,3 +191,14 @@ def test_not_a_pdf_at_all(tmp_path):
     path.write_text("这不是PDF文件", encoding="utf-8")
     with pytest.raises(InputFileError, match="fake.pdf: not a readable PDF"):
         read_pdf_pages(path, "fake.pdf")
+
+
+def test_a_pdf_whose_page_tree_names_missing_pages_is_a_one_line_error(tmp_path: Path) -> None:
+    """A damaged file that opens, then fails on its page tree (found by the fuzzer: a page count
+    naming pages that are not there), is named as damaged; no raw MuPDF error escapes."""
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "hello")
+    path = tmp_path / "claims-ten-pages.pdf"
+    path.write_bytes(doc.tobytes().replace(b"/Count 1", b"/Count 10"))
+    with pytest.raises(InputFileError, match=r"claims-ten-pages.pdf.*damaged PDF"):
+        read_pdf_pages(path, str(path))

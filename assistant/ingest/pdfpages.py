@@ -34,6 +34,7 @@ _ISSUE = re.compile(r"总?第\s*\d+\s*期")
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 
+DAMAGED = "damaged PDF (truncated or corrupt): pages cannot be read"
 MUPDF_ERRORS = (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase)  # unreadable file or page
 Item = tuple[BBox, list[Line]]  # one text block: its box and its lines
 
@@ -46,17 +47,22 @@ def read_pdf_pages(path: Path, file: str, warnings: list[str] | None = None) -> 
         doc = pymupdf.open(path, filetype="pdf")
     except MUPDF_ERRORS as e:
         raise InputFileError(file, "not a readable PDF (damaged, truncated or not a PDF)") from e
-    with doc:
-        if not doc.is_pdf:  # MuPDF sniffs the content: HTML, SVG or Markdown bytes open as such
-            raise InputFileError(file, "not a readable PDF (damaged, truncated or not a PDF)")
-        if doc.needs_pass:  # an owner password alone (printing limits) does not stop reading
-            raise InputFileError(file, "the PDF is password-protected: remove the password first")
-        pages, blank = _read_all(doc, file)
-        if doc.is_repaired and (blank or not pages):
-            raise InputFileError(file, "damaged PDF (truncated or corrupt): pages cannot be read")
-        if doc.is_repaired:
-            warnings.append(f"{file}: damaged PDF was repaired; check that no page is missing")
-        meta = " ".join(str(v) for v in (doc.metadata or {}).values() if v)
+    try:  # a damaged file may open, then fail on its page tree (a page count naming pages
+        with doc:  # that are not there) or on a page: that is the file's problem, named
+            if not doc.is_pdf:  # MuPDF sniffs content: HTML, SVG or Markdown open as such
+                raise InputFileError(file, "not a readable PDF (damaged, truncated or not a PDF)")
+            if doc.needs_pass:  # an owner password alone (printing limits) does not stop it
+                raise InputFileError(file, "the PDF is password-protected: remove the password "
+                                     "first")
+            pages, blank = _read_all(doc, file)
+            if doc.is_repaired and (blank or not pages):
+                raise InputFileError(file, DAMAGED)
+            if doc.is_repaired:
+                warnings.append(f"{file}: damaged PDF was repaired; check that no page is "
+                                "missing")
+            meta = " ".join(str(v) for v in (doc.metadata or {}).values() if v)
+    except (*MUPDF_ERRORS, IndexError) as e:
+        raise InputFileError(file, DAMAGED) from e
     if not pages:
         raise InputFileError(file, "no text layer (a scanned or image-only PDF): it needs OCR")
     warnings += [f"{file}: page {n} has no text layer (scanned?): skipped, it needs OCR"
@@ -70,8 +76,8 @@ def _read_all(doc: pymupdf.Document, file: str) -> tuple[list[Page], list[int]]:
     for i in range(doc.page_count):
         try:
             page = read_page(doc[i], file, i)
-        except MUPDF_ERRORS:  # a page object lost in a damaged file
-            page = None
+        except (*MUPDF_ERRORS, IndexError):  # a page object lost in a damaged file (the page
+            page = None  # count of a damaged file may name pages that are not there: IndexError)
         if page is None:
             blank.append(i + 1)
         else:
