@@ -179,6 +179,13 @@ GATES = [
     (r"answers/all/(citation_precision|citation_recall|faithfulness)", "higher", 0.05),
     (r"refusal/all/refusal_rate", "higher", 0.10),  # 13 unanswerable questions: one is 0.077
     (r"refusal/all/false_refusal_rate", "lower", 0.05),
+    # one half (make test gates the test half: half the LLM time): about 28 answerable and 6
+    # unanswerable questions, so one answer moves a figure further; one flip is tolerated
+    (r"answers/(dev|test)/all/key_fact_accuracy", "higher", 0.08),
+    (r"answers/(dev|test)/all/list_f1", "higher", 0.15),  # about 5 list questions
+    (r"answers/(dev|test)/all/(citation_precision|citation_recall|faithfulness)", "higher", 0.07),
+    (r"refusal/(dev|test)/all/refusal_rate", "higher", 0.20),  # about 6 questions: one is 0.17
+    (r"refusal/(dev|test)/all/false_refusal_rate", "lower", 0.08),
 ]
 
 
