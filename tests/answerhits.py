@@ -3,6 +3,8 @@ shared by test_answer.py, test_reports.py, test_citations.py and test_quotes.py.
 
 from __future__ import annotations
 
+from assistant.answer.pipeline import Answerer
+from assistant.config import Settings
 from assistant.records import Chunk, Hit
 from assistant.search.retrieve import Retrieval
 
@@ -39,3 +41,9 @@ class ListRetriever:
         """search() as a Retrieval that read no time from the question (the real one is tested
         in test_retrieve.py and test_date_questions.py)."""
         return Retrieval(self.search(question, k, filters, mode))
+
+
+def answerer(url: str, hits: list[Hit] | None = None, **kw) -> Answerer:
+    """An Answerer over the hand-built hits, asking the endpoint at `url`."""
+    settings = Settings(llm_base_url=url, llm_model="test-model", llm_max_tokens=30, **kw)
+    return Answerer(settings, ListRetriever(make_hits() if hits is None else hits))

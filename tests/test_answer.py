@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from answerhits import PASSAGES, ListRetriever, make_hits
+from answerhits import PASSAGES, ListRetriever, answerer, make_hits
 from conftest import quoting_reply
 
 from assistant.answer.checks.years import absent_years
@@ -19,13 +19,8 @@ from assistant.answer.pipeline import Answerer, check_question, is_relevant
 from assistant.cli.commands import ask_command
 from assistant.config import Settings
 from assistant.errors import QuestionError
-from assistant.records import Answer, Hit
+from assistant.records import Answer
 from assistant.search.retrieve import Filters
-
-
-def answerer(url: str, hits: list[Hit] | None = None, **kw) -> Answerer:
-    settings = Settings(llm_base_url=url, llm_model="test-model", llm_max_tokens=30, **kw)
-    return Answerer(settings, ListRetriever(make_hits() if hits is None else hits))
 
 
 # ---- pure parts -----------------------------------------------------------------------------
@@ -266,100 +261,3 @@ def test_default_qwen_answers_with_citation_and_refuses(tmp_path: Path) -> None:
         assert refused.refused and "archive does not say" in refused.text
     finally:
         a.close()
-
-
-# ---- the Quote/Answer reply form ------------------------------------------------------------
-
-
-def test_quote_and_answer_shown_with_the_source_the_quote_is_in(scripted_endpoint) -> None:
-    url = scripted_endpoint("Quote: “香港特别行政区医务卫生局局长卢宥茂一行11人到访福建省卫生健康委员会。” [1]\n"
-                            "Answer: The delegation had 11 people. [1]")
-    answer = answerer(url).ask("How many people were in the Hong Kong delegation?")
-    assert answer.text == "The delegation had 11 people. [1]"  # renumbered: the quote is in source 2
-    assert [c.title for c in answer.citations] == [PASSAGES[1][0]]
-    assert answer.quote.startswith("“香港特别行政区") and answer.quote.endswith("” [1]")
-    assert not answer.refused and answer.to_dict()["quote"] == answer.quote
-
-
-def test_two_quotes_cite_both_sources_and_a_wrong_number_is_corrected(scripted_endpoint) -> None:
-    url = scripted_endpoint("Quote: “本次世界献血者日全国主会场活动设在湖北武汉。” [1]\n"
-                            "Quote: “卢宥茂一行11人到访福建省卫生健康委员会” [3]\n"  # it is in source 2
-                            "Answer: 武汉；卢宥茂一行11人 [1][3]")
-    answer = answerer(url).ask("献血者日的主会场在哪个城市，香港代表团有多少人？")  # one reply
-    assert answer.text == "武汉；卢宥茂一行11人 [1][2]"
-    assert [c.title for c in answer.citations] == [PASSAGES[0][0], PASSAGES[1][0]]
-    assert answer.quote.splitlines() == ["“本次世界献血者日全国主会场活动设在湖北武汉。” [1]",
-                                         "“卢宥茂一行11人到访福建省卫生健康委员会” [2]"]
-
-
-def test_one_made_up_quote_among_real_ones_withholds_the_answer(scripted_endpoint) -> None:
-    url = scripted_endpoint("Quote: “主会场活动设在湖北武汉。” [1]\n"
-                            "Quote: “福州大学附属省立医院的院长是郭立新。” [3]\nAnswer: 郭立新 [3]")
-    answer = answerer(url).ask("福州大学附属省立医院的院长是谁？")
-    assert answer.refused and "is not in the sources" in answer.flags[0]
-
-
-def test_mis_copied_name_is_put_right_from_the_cited_source(scripted_endpoint) -> None:
-    url = scripted_endpoint("Quote: “香港特别行政区医务卫生局局长卢宥茂一行11人” [2]\nAnswer: 卢宥戊 [2]")
-    answer = answerer(url).ask("香港医务卫生局局长是谁？")
-    assert answer.text == "卢宥茂 [1]" and not answer.refused
-
-
-def test_answer_whose_quote_is_in_no_source_is_withheld(scripted_endpoint) -> None:
-    url = scripted_endpoint("Quote: “福州大学附属省立医院的院长是郭立新。” [3]\nAnswer: 郭立新 [3]")
-    answer = answerer(url).ask("福州大学附属省立医院的院长是谁？")
-    assert answer.refused and answer.citations == [] and "档案中没有" in answer.text
-    assert "is not in the sources" in answer.flags[0]
-
-
-def test_number_in_no_source_is_withheld_even_with_a_real_quote(scripted_endpoint) -> None:
-    url = scripted_endpoint("Quote: “福州大学附属省立医院荣获全国五一劳动奖状。” [3]\nAnswer: 12个集体 [3]")
-    answer = answerer(url).ask("同批获得这个奖状的集体一共有多少个？")
-    assert answer.refused and "12 is in none of its sources" in answer.flags[0]
-
-
-def test_short_uncited_answer_cites_the_source_it_is_copied_from(scripted_endpoint) -> None:
-    answer = answerer(scripted_endpoint("卢宥茂")).ask("香港医务卫生局局长是谁？")
-    assert answer.text == "卢宥茂 [1]" and answer.citations[0].title == PASSAGES[1][0]
-
-
-def test_empty_quote_line_is_judged_as_a_plain_answer(scripted_endpoint) -> None:
-    answer = answerer(scripted_endpoint("Quote: [2]\nAnswer: 一行11人 [2]")).ask("他们一行共有多少人？")
-    assert not answer.refused and answer.text == "一行11人 [1]" and answer.quote == ""
-    assert answer.citations[0].title == PASSAGES[1][0]
-
-
-def test_answer_that_only_repeats_the_question_is_replaced_by_its_quote(scripted_endpoint) -> None:
-    url = scripted_endpoint("Quote: “本次世界献血者日全国主会场活动设在湖北武汉。” [1]\n"
-                            "Answer: The main event of World Blood Donor Day was held in the city. [1]")
-    answer = answerer(url).ask("In which city was the main event of World Blood Donor Day held?")
-    assert answer.text == "“本次世界献血者日全国主会场活动设在湖北武汉。” [1]" and not answer.refused
-    assert answer.quote == "" and "only repeated the question" in answer.flags[0]
-
-
-# ---- the check that the quotes answer the question (a second, short request) ----------------
-
-QUOTED_WUHAN = "Quote: “本次世界献血者日全国主会场活动设在湖北武汉。” [1]\nAnswer: Wuhan [1]"
-
-
-def test_quotes_the_model_says_do_not_answer_withhold_the_answer(scripted_endpoint) -> None:
-    url = scripted_endpoint(QUOTED_WUHAN, "No")
-    answer = answerer(url).ask("Where will next year's World Blood Donor Day event be held?")
-    assert answer.refused and "do not answer the question" in answer.flags[0]
-    (_, _, asked), (_, _, check) = scripted_endpoint.requests(url)
-    check = json.loads(check)
-    assert check["temperature"] == 0 and check["max_completion_tokens"] <= 3
-    prompt = check["messages"][-1]["content"]
-    assert "- 本次世界献血者日全国主会场活动设在湖北武汉。" in prompt and "<source>" not in prompt
-    assert "Where will next year's World Blood Donor Day event be held?" in prompt
-
-
-def test_quotes_the_model_confirms_keep_the_answer(scripted_endpoint) -> None:
-    answer = answerer(scripted_endpoint(QUOTED_WUHAN, "Yes.")).ask("Where was the main event held?")
-    assert answer.text == "Wuhan [1]" and not answer.refused and "check" in answer.timings
-
-
-def test_check_that_fails_keeps_the_answer_and_says_it_was_not_checked(scripted_endpoint) -> None:
-    answer = answerer(scripted_endpoint(QUOTED_WUHAN, "")).ask("Where was the main event held?")
-    assert answer.text == "Wuhan [1]" and not answer.refused
-    assert "not checked whether the quotes answer the question" in answer.flags[0]
