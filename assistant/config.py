@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # index and retrieval
     ann_threshold: int = 20000  # above this many chunks FAISS uses an approximate (HNSW) index
     top_k: int = 4  # passages given to the LLM (5 was slower and no better: README "Measured")
+    passage_chars: int = 160  # of each passage the LLM reads the sentences around those sharing
+    # words with the question, about this many characters (0: whole passages)
     candidates: int = 50  # per retriever, before fusion
     rrf_k: int = 60
     reranker: str | None = None  # a sentence-transformers CrossEncoder folder or name; off by default
@@ -61,8 +63,14 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_temperature: float = 0.0  # greedy: the same question over the same index, the same answer
     llm_max_tokens: int = 400
-    llm_timeout: float = 120.0  # seconds for a whole answer
+    llm_timeout: float = 60.0  # seconds the model may stay silent: before its first token (on top
+    # of reading the prompt at llm_min_prompt_rate) and between tokens; queueing is not counted
+    llm_min_prompt_rate: float = 8.0  # prompt tokens/s: the slowest prompt reading worth waiting for
     llm_threads: int = 2
+    condense_followups: bool = False  # ask the model to rewrite a follow-up as a standalone
+    # question (an extra model call); off: search with the earlier questions, answer with them
+    llm_parallel: int = 1  # questions the endpoint answers at once (the local server: one); the
+    # others wait their turn and are told their place in the queue
     llm_context: int = 4096
 
     # questions and the UI
@@ -70,7 +78,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     upload_max_mb: int = 50
-    answer_concurrency: int = 2  # questions the UI/API work on at once (llama.cpp generates one)
+    answer_concurrency: int = 8  # questions the UI/API take at once: each shows its evidence, then
+    # waits its turn at the model (llm_parallel)
     auth_user: str | None = None  # required when host is not loopback
     auth_password: SecretStr | None = None
     feedback_db: Path | None = None  # thumbs up/down store; default <index_dir>/feedback.sqlite3

@@ -7,7 +7,7 @@ Not handled here: validation of contents (the producing stage guarantees it) and
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 BBox = tuple[float, float, float, float]  # x0, y0, x1, y1 in PDF points, origin top-left
 
@@ -135,6 +135,28 @@ class Hit:
 
 
 @dataclass
+class Evidence:
+    """The best-matching source sentences, shown within a second of asking, before the model's
+    answer (and kept on screen when the model fails): sources found, not the answer."""
+    text: str  # quoted sentences, one per line, each with its [n]
+    citations: list[Citation]  # in [n] order
+    event: ClassVar[str] = "evidence"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": [c.to_dict() for c in self.citations]}
+
+
+@dataclass
+class Queued:
+    """The question waits for the language model: `ahead` questions are answered before it."""
+    ahead: int
+    event: ClassVar[str] = "queue"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ahead": self.ahead}
+
+
+@dataclass
 class Answer:
     question: str
     text: str
@@ -146,9 +168,11 @@ class Answer:
     quote: str = ""  # the source sentences the model quoted as its evidence, one per line, with [n]
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    tokens: dict[str, int] = field(default_factory=dict)  # prompt/generated tokens of model calls
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.text,
                 "citations": [c.to_dict() for c in self.citations], "refused": self.refused,
                 "quote": self.quote, "fallback": self.fallback, "notice": self.notice,
-                "flags": self.flags, "model": self.model, "timings": self.timings}
+                "flags": self.flags, "model": self.model, "timings": self.timings,
+                "tokens": self.tokens}

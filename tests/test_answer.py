@@ -16,10 +16,11 @@ from conftest import quoting_reply
 
 from assistant.answer.checks.years import absent_years
 from assistant.answer.pipeline import Answerer, check_question, is_relevant
+from assistant.answer.chain import prompt_text
 from assistant.cli.commands import ask_command
 from assistant.config import Settings
 from assistant.errors import QuestionError
-from assistant.records import Answer
+from assistant.records import Answer, Evidence
 from assistant.search.retrieve import Filters
 
 
@@ -78,17 +79,20 @@ def test_stream_from_a_real_server_yields_deltas_then_one_answer(llama_server: s
     """Plumbing with a real llama.cpp server: SmolLM2's reply may be answered or withheld by the
     checks, so only what holds for every reply is asserted; the answer itself is tested below."""
     items = list(answerer(llama_server).stream("When is World Blood Donor Day?"))
-    *deltas, final = items
+    evidence, *deltas, final = items
+    assert isinstance(evidence, Evidence) and evidence.citations  # sources first, before the model
     assert deltas and all(isinstance(d, str) for d in deltas)
     assert isinstance(final, Answer) and final.text and not final.fallback
     assert final.model == "test-model" and final.timings["generate"] > 0
+    assert final.tokens["prompt"] > 0 and final.tokens["generated"] > 0  # the server's usage
     assert sum(isinstance(i, Answer) for i in items) == 1
 
 
 def test_streamed_reply_becomes_a_cited_answer(chat_standin) -> None:
     model = chat_standin(quoting_reply)
     items = list(answerer(model.url).stream("2026年世界献血者日的主会场设在哪里？"))
-    *deltas, final = items
+    evidence, *deltas, final = items
+    assert isinstance(evidence, Evidence)
     first = quoting_reply(model.prompts[0]).split("“")[1].split("”")[0]
     assert first in "".join(deltas)  # the reply streamed before the checked answer
     assert not final.refused and not final.fallback and first.rstrip("。") in final.text
@@ -207,15 +211,30 @@ def test_broken_endpoint_gives_extractive_fallback(fixture: str, request) -> Non
 
 
 def test_follow_up_is_condensed_before_retrieval(scripted_endpoint) -> None:
-    a = answerer(scripted_endpoint("What was the 2026 World Blood Donor Day slogan?"))
+    a = answerer(scripted_endpoint("What was the 2026 World Blood Donor Day slogan?"),
+                 condense_followups=True)
     a.ask("And the slogan?", history=[("When is World Blood Donor Day 2026?", "On 14 June [1].")])
     assert a.retriever.queries == ["What was the 2026 World Blood Donor Day slogan?"]
 
 
 def test_follow_up_echoed_by_the_condenser_is_searched_with_the_previous_question(scripted_endpoint) -> None:
-    a = answerer(scripted_endpoint("And the slogan?"))  # a small model often returns it unchanged
+    a = answerer(scripted_endpoint("And the slogan?"), condense_followups=True)  # often unchanged
     a.ask("And the slogan?", history=[("When is World Blood Donor Day 2026?", "On 14 June [1].")])
     assert a.retriever.queries == ["When is World Blood Donor Day 2026? And the slogan?"]
+
+
+CONDENSE_HEAD = prompt_text("condense").splitlines()[0]
+
+
+def test_follow_up_is_not_rewritten_by_an_extra_model_call(chat_standin) -> None:
+    """By default a follow-up is not rewritten by the model (an extra call): it is searched with
+    the earlier questions, and the one answering call is told what they were."""
+    model = chat_standin(quoting_reply)
+    a = answerer(model.url)
+    a.ask("And the slogan?", history=[("When is World Blood Donor Day 2026?", "On 14 June [1].")])
+    assert a.retriever.queries == ["When is World Blood Donor Day 2026? And the slogan?"]
+    assert "When is World Blood Donor Day 2026?" in model.prompts[0]  # the answering call
+    assert not any(CONDENSE_HEAD in p for p in model.prompts)  # no rewriting call
 
 
 def test_follow_up_without_endpoint_searches_with_the_previous_question(closed_port_url) -> None:

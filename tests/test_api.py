@@ -62,7 +62,9 @@ def test_ask_streams_server_sent_events_ending_with_the_answer(index, tmp_path,
         events = sse_events(response.text)
         names = [name for name, _ in events]
         assert names[-1] == "answer" and names.count("answer") == 1
-        assert set(names[:-1]) <= {"evidence", "delta"}
+        assert names[0] == "evidence" and set(names[:-1]) <= {"evidence", "queue", "delta"}
+        evidence = json.loads(events[0][1])  # the sources, before the model's first word
+        assert evidence["text"] and evidence["citations"][0]["title"]
         final = json.loads(events[-1][1])
         assert final["question"] == QUESTION and "citations" in final and "timings" in final
     deltas = [json.loads(data)["text"] for name, data in sse_events(flagged.text) if name == "delta"]

@@ -51,9 +51,19 @@ def test_endpoint_down_is_an_endpoint_error(closed_port_url: str) -> None:
 def test_silent_endpoint_times_out(hanging_endpoint: str) -> None:
     start = time.monotonic()
     with pytest.raises(EndpointError, match="in time"):
-        list(chain.stream_answer(Endpoint(hanging_endpoint, "m"), _settings(llm_timeout=1.0), "q",
+        list(chain.stream_answer(Endpoint(hanging_endpoint, "m"),
+                                 _settings(llm_timeout=1.0, llm_min_prompt_rate=1e6), "q",
                                  SOURCES, "English"))
     assert time.monotonic() - start < 10
+
+
+@pytest.mark.unit
+def test_the_wait_for_a_first_token_grows_with_the_prompt() -> None:
+    """A busy machine reads a long prompt slowly: the timeout follows the work, not one figure."""
+    s = _settings(llm_timeout=30.0, llm_min_prompt_rate=10.0)
+    assert chain.first_token_budget(s, 0) == 30.0
+    assert chain.first_token_budget(s, 1000) == pytest.approx(30.0 + 80.0)
+    assert chain.first_token_budget(s, 2000) > chain.first_token_budget(s, 1000)
 
 
 def test_malformed_json_is_an_endpoint_error(garbage_endpoint: str) -> None:

@@ -40,13 +40,15 @@ from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
 from assistant.answer.fallback import extractive_answer
 from assistant.answer.local_server import SharedServer
 from assistant.answer.prompting import LANGUAGE_NAME, format_sources, language
+from assistant.answer.queueing import ModelQueue
 from assistant.answer.quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text,
                                      repair_copying, split_reply)
 from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal, says_absent
 from assistant.answer.reports import PART_NOTE, join_answers, report_groups
 from assistant.config import Settings
 from assistant.errors import EndpointError, ModelError, QuestionError
-from assistant.records import Answer, Hit
+from assistant.records import Answer, Evidence, Hit, Queued
+from assistant.search.lexical import expand
 
 NO_NUMBER = "the question asks how many, and the answer gives no number"
 NOTICE = {"en": "The language model is unavailable ({reason}); showing the best-matching "
@@ -82,6 +84,7 @@ class Answerer:
         self.settings = settings
         self._retriever = retriever
         self._local = SharedServer(settings)
+        self._queue = ModelQueue(settings.llm_parallel)
 
     @property
     def retriever(self):
@@ -115,7 +118,8 @@ class Answerer:
         question = check_question(question, self.settings)
         lang = language(question)
         timings: dict[str, float] = {}
-        asked, query = self._condense(question, list(history), timings)
+        tokens: dict[str, int] = {}  # prompt and generated tokens of the model calls
+        asked, query = self._condense(question, list(history), timings, tokens)
         t = time.monotonic()
         s = self.settings
         found = self.retriever.retrieve(query, k=s.top_k, filters=filters)
@@ -127,8 +131,27 @@ class Answerer:
             flags = [f"no source mentions {', '.join(unnamed)}"] if unnamed else []
             yield REFUSAL[lang]
             yield self._done(Answer(question, REFUSAL[lang], [], refused=True, flags=flags,
-                                    notice=found.note), timings, t0)
+                                    notice=found.note), timings, t0, tokens)
             return
+        yield Evidence(*extractive_answer(query, hits, max_sentences=3))
+        timings["evidence"] = round(time.monotonic() - t0, 3)
+        ticket = self._queue.ticket()
+        try:
+            t = time.monotonic()
+            for ahead in ticket.waiting():
+                yield Queued(ahead)
+            if ahead_time := round(time.monotonic() - t, 3):
+                timings["queue"] = ahead_time
+            for out in self._answer(question, asked, hits, lang, history, timings, tokens, notice):
+                yield self._done(out, timings, t0, tokens) if isinstance(out, Answer) else out
+        finally:
+            ticket.leave()
+
+    def _answer(self, question: str, asked: str, hits: list[Hit], lang: str,
+                history: Sequence[tuple[str, str]], timings: dict[str, float],
+                tokens: dict[str, int], notice: str | None) -> Iterator[str | Answer]:
+        """The model's checked answer over `hits` (stream()'s part after the queue): deltas, then
+        one Answer (not yet _done); the extractive fallback when the endpoint fails."""
         groups = report_groups(asked, hits)  # one group, unless the question spans reports
         several, earlier = len(groups) > 1, [q for q, _ in history]
         parts: list[Answer] = []
@@ -138,22 +161,23 @@ class Answerer:
                 if n:
                     yield "\n"
                 for out in self._reply(endpoint, question, asked, [hits[i] for i in group], lang,
-                                       earlier, timings, several):
+                                       earlier, timings, tokens, several):
                     if isinstance(out, Answer):
                         parts.append(out)
                     else:
                         yield out
         except (EndpointError, ModelError) as e:
-            yield self._fallback(question, hits, lang, str(e), timings, t0, notice)
+            yield self._fallback(question, hits, lang, str(e), notice)
             return
         answer = parts[0] if len(parts) == 1 else join_answers(question, parts, lang)
         if len(parts) > 1 and not answer.refused and lacks_asked_number(answer.text, asked):
             answer = Answer(question, REFUSAL[lang], [], refused=True, flags=answer.flags + [
                 f"withheld “{answer.text[:200]}”: {NO_NUMBER}"])
-        yield self._done(answer, timings, t0, endpoint.model, notice)
+        answer.model, answer.notice = endpoint.model, _notices(notice, answer.notice)
+        yield answer
 
     def _reply(self, endpoint: Endpoint, question: str, asked: str, hits: list[Hit], lang: str,
-               earlier: list[str], timings: dict[str, float],
+               earlier: list[str], timings: dict[str, float], tokens: dict[str, int],
                part: bool = False) -> Iterator[str | Answer]:
         """One model reply over `hits`: its text deltas ([n] renumbered as they stream), then its
         checked Answer (_final). EndpointError/ModelError when the endpoint fails or the reply has
@@ -161,8 +185,12 @@ class Answerer:
         told so, and the checks that need the whole answer are left to the caller."""
         t = time.monotonic()
         mapper, raw, shown = CitationMapper(len(hits)), "", []
-        for delta in chain.stream_answer(endpoint, self.settings, asked, format_sources(hits),
-                                         LANGUAGE_NAME[lang], earlier, PART_NOTE if part else ""):
+        sources = format_sources(hits, expand(asked), self.settings.passage_chars)
+        for delta in chain.stream_answer(endpoint, self.settings, asked, sources,
+                                         LANGUAGE_NAME[lang], earlier, PART_NOTE if part else "",
+                                         tokens):
+            if not raw:
+                timings.setdefault("first_token", round(time.monotonic() - t, 3))
             raw += delta
             if not shown and may_become_refusal(raw):
                 continue  # hold back what may be the refusal marker: never show it
@@ -181,23 +209,25 @@ class Answerer:
         def confirm(sentences: list[str]) -> bool:
             t = time.monotonic()
             try:
-                return chain.answers_question(endpoint, self.settings, asked, sentences)
+                return chain.answers_question(endpoint, self.settings, asked, sentences, tokens)
             finally:
                 timings["check"] = round(time.monotonic() - t, 3)
 
         yield self._final(question, quotes, reply, hits, lang, None if part else confirm, part)
 
     def _condense(self, question: str, history: list[tuple[str, str]],
-                  timings: dict[str, float]) -> tuple[str, str]:
+                  timings: dict[str, float], tokens: dict[str, int]) -> tuple[str, str]:
         """(the question to answer, the search query). A follow-up is rewritten by the model as a
         standalone question; when that fails or changes nothing ("他们一行共有多少人？" often comes
         back as is from a small model), it is answered as asked and searched for together with
         the previous questions, which name what "他们" refers to."""
         if not history:
             return question, question
+        if not self.settings.condense_followups:
+            return question, " ".join([q for q, _ in history[-2:]] + [question])
         t = time.monotonic()
         try:
-            standalone = chain.condense(self.endpoint(), self.settings, question, history)
+            standalone = chain.condense(self.endpoint(), self.settings, question, history, tokens)
         except (EndpointError, ModelError):
             standalone = question
         timings["condense"] = round(time.monotonic() - t, 3)
@@ -283,16 +313,19 @@ class Answerer:
                       quote=shown)
 
     def _fallback(self, question: str, hits: list[Hit], lang: str, reason: str,
-                  timings: dict[str, float], t0: float, notice: str | None = None) -> Answer:
+                  notice: str | None = None) -> Answer:
         text, citations = extractive_answer(question, hits)
-        answer = Answer(question, text, citations, fallback=True,
-                        notice=NOTICE[lang].format(reason=reason))
-        return self._done(answer, timings, t0, "extractive", notice)
+        return Answer(question, text, citations, fallback=True, model="extractive",
+                      notice=_notices(notice, NOTICE[lang].format(reason=reason)))
 
     def _done(self, answer: Answer, timings: dict[str, float], t0: float,
-              model: str = "", notice: str | None = None) -> Answer:
-        """The answer with its model, timings and `notice` (before any notice it has)."""
-        answer.model = model
-        answer.notice = " ".join(filter(None, (notice, answer.notice))) or None
+              tokens: dict[str, int] | None = None, notice: str | None = None) -> Answer:
+        """The answer with its timings, token counts and `notice` (before any notice it has)."""
+        answer.notice = _notices(notice, answer.notice)
         answer.timings = {**timings, "total": round(time.monotonic() - t0, 3)}
+        answer.tokens = dict(tokens or {})
         return answer
+
+
+def _notices(*notices: str | None) -> str | None:
+    return " ".join(filter(None, notices)) or None

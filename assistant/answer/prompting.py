@@ -2,11 +2,12 @@
 
 In:  the question, the retrieved Hits.
 Out: 'zh' or 'en' (and its name for the prompt), the sources as "[n] headline" plus fenced text.
-Not handled here: the prompt templates (prompts/), calling the model (chain.py).
+Not handled here: cutting a passage to what matters (windows.py), the prompt templates (prompts/), calling the model (chain.py).
 """
 
 from __future__ import annotations
 
+from assistant.answer.windows import window
 from assistant.records import Hit
 from assistant.text import CJK, LATIN
 
@@ -19,13 +20,16 @@ def language(text: str) -> str:
     return "zh" if cjk and cjk / (cjk + latin) >= 0.3 else "en"
 
 
-def format_sources(hits: list[Hit]) -> str:
+def format_sources(hits: list[Hit], query: str = "", budget: int = 0) -> str:
     """[n] headline (and issue date), then the passage fenced in <source> tags (tags inside the
-    text are defused). File names and page numbers stay out: the model only copied them."""
+    text are defused). File names and page numbers stay out: the model only copied them.
+    With a `budget` (characters), each passage is cut to the sentences around those that share
+    words with `query` (windows.window)."""
     blocks = []
     for n, hit in enumerate(hits, 1):
         c = hit.chunk
         label = f"{c.title}（{c.date}）" if c.date else c.title
-        label, body = (t.replace("<", "‹").replace(">", "›") for t in (label, c.text))
+        text = window(query, c.text, budget) if budget else c.text
+        label, body = (t.replace("<", "‹").replace(">", "›") for t in (label, text))
         blocks.append(f"[{n}] {label}\n<source>\n{body}\n</source>")
     return "\n".join(blocks)

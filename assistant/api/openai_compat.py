@@ -131,8 +131,9 @@ def chat_router(engine) -> APIRouter:
             content, status = _error(e)
             return JSONResponse(content, status_code=status)
         message = {"role": "assistant", "content": reply_text(answer)}
+        used, made = answer.tokens.get("prompt", 0), answer.tokens.get("generated", 0)
         return _completion(cid, created, message=message, finish_reason="stop") | {
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
+            "usage": {"prompt_tokens": used, "completion_tokens": made, "total_tokens": used + made}}
 
     return router
 

@@ -5,9 +5,10 @@ Out: `create_app()` -> a FastAPI app with those routes and the OpenAI-compatible
 (openai_compat.py), documented at /docs and /openapi.json; ui/app.py mounts the chat page on
 the same app and api/server.py serves it. Bodies (schemas.py) mirror the CLI's JSON:
 - POST /api/ask: {question, history, filters} -> the fields of `assistant ask --json`; with
-  "stream": true or `Accept: text/event-stream`, server-sent events: `evidence` (when the
-  answerer yields sources before the answer), `delta` ({"text"}) as the answer is written, then
-  one `answer` (the final JSON; its text replaces the deltas) or one `error` ({"detail"}).
+  "stream": true or `Accept: text/event-stream`, server-sent events: `evidence` ({text,
+  citations}: the best-matching source sentences, within a second, not the answer), `queue`
+  ({"ahead"}: questions answered before this one), `delta` ({"text"}: the model's draft, not yet
+  checked), then one `answer` (the final JSON; its text replaces the draft) or one `error`.
 - POST /api/search: {question, k, filters} -> the fields of `assistant search --json`.
 - GET /api/status: index stats and generation, model, endpoint (no credentials), embedder.
 - POST /api/feedback: {rating, comment, answer, history} -> {id} (api/feedback.py).

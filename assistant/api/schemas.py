@@ -54,6 +54,7 @@ class AnswerOut(BaseModel):
     flags: list[str]
     model: str
     timings: dict[str, float]
+    tokens: dict[str, int] = Field(default_factory=dict, description="prompt and generated tokens")
 
 
 class SearchIn(BaseModel):

@@ -1,8 +1,8 @@
 """Server-sent events for the API: an answer's stream of parts in, SSE text out.
 
-In: the parts Engine.stream() yields: text deltas (str), sources found before the answer
-(evidence: any other object, sent as JSON), then exactly one records.Answer.
-Out: `answer_events()` -> `event: evidence|delta|answer|error` blocks with JSON data;
+In: the parts Engine.stream() yields: records.Evidence (sources found before the answer),
+records.Queued (the place in the model's queue), text deltas (str), then exactly one records.Answer.
+Out: `answer_events()` -> `event: evidence|queue|delta|answer|error` blocks with JSON data;
 `started()` -> the same stream with its first part already computed, so that errors raised
 before any output (a bad question, a missing index) become HTTP errors instead of events, with
 the status `http_status()` gives (400 bad question or filter, 503 no index, 502 otherwise).
@@ -55,6 +55,6 @@ def answer_events(parts: Iterator) -> Iterator[str]:
             elif isinstance(part, str):
                 yield sse("delta", {"text": part})
             else:
-                yield sse("evidence", jsonable(part))
+                yield sse(getattr(part, "event", "evidence"), jsonable(part))
     except AssistantError as e:
         yield sse("error", {"detail": str(e)})

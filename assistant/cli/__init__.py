@@ -75,6 +75,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.api_load:
         from assistant.cli.commands import bench_api_load_command
         return bench_api_load_command(_settings(args), args.users, args.seconds, as_json=args.json)
+    if args.answers or args.threads:
+        from assistant.cli.commands import bench_answers_command
+        return bench_answers_command(_settings(args), args.questions, args.designs.split(","),
+                                     args.conditions.split(","), args.threads, as_json=args.json)
     if args.ingest:
         return bench_ingest_command(_settings(args), Path(args.archive), as_json=args.json,
                                     limit=args.limit)
@@ -196,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a load run instead: concurrent users asking through the HTTP API")
     sp.add_argument("--users", type=int, default=8, help="--api-load: concurrent users")
     sp.add_argument("--seconds", type=float, default=60, help="--api-load: how long")
+    sp.add_argument("--answers", action="store_true",
+                    help="answer speed instead: time to evidence, first token, answer; idle, busy, 4 users")
+    sp.add_argument("--questions", type=int, default=20, help="--answers: how many test-half questions")
+    sp.add_argument("--designs", default="current,previous", help="--answers: current,previous")
+    sp.add_argument("--conditions", default="idle,busy,users4", help="--answers: idle,busy,users4")
+    sp.add_argument("--threads", help="compare llama.cpp thread counts instead, e.g. 1,2")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench)
 

@@ -76,13 +76,17 @@ def ask_command(questions: list[str], settings: Settings, as_json: bool,
                 answerer: Answerer | None = None, filters=None) -> int:
     """`assistant ask`: answer each question (models load once); 2 if any question was rejected."""
     from assistant.answer.pipeline import Answerer
+    from assistant.records import Answer
 
     answerer = answerer or Answerer(settings)
     status = 0
     try:
         for question in questions:
             try:
-                answer = answerer.ask(question, filters=filters)
+                for part in answerer.stream(question, filters=filters):
+                    if not as_json and not isinstance(part, (str, Answer)):
+                        show.print_progress(part)  # the evidence, at once
+                answer = part
             except QuestionError as e:
                 status = 2
                 print(json.dumps({"question": question, "error": str(e)}, ensure_ascii=False)
@@ -210,6 +214,27 @@ def feedback_command(settings: Settings, action: str, out: str | None, only: str
         raise AssistantError(f"{out}: cannot write the export ({e.strerror})") from e
     print(f"{len(entries)} questions written to {out}: fill in key_facts (and support) "
           "before adding them to a question set", file=sys.stderr)
+    return 0
+
+
+def bench_answers_command(settings: Settings, n: int, designs: list[str], conditions: list[str],
+                          threads: str | None, as_json: bool) -> int:
+    """`assistant bench --answers` (or `--threads 1,2`): how long users wait, and for what."""
+    from assistant.bench.answers import run_answers_bench, run_threads_bench
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    if threads:
+        r = run_threads_bench(settings, [int(t) for t in threads.split(",")], min(n, 8), log=log)
+    else:
+        r = run_answers_bench(settings, n, tuple(designs), tuple(conditions), log=log)
+        r = {f"{d}/{c}": f for d, per in r["designs"].items() for c, f in per.items()}
+    if as_json:
+        print(json.dumps(r, ensure_ascii=False, indent=1))
+    else:
+        for name, figures in r.items():
+            show.figures_table(f"bench: {name}", figures)
     return 0
 
 

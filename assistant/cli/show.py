@@ -15,7 +15,7 @@ from rich.table import Table
 
 from assistant.config import DEFAULT_EMBED_MODEL, Settings
 from assistant.models.cache import SPECS, disk_size, is_verified
-from assistant.records import Answer, Article, Citation, Hit
+from assistant.records import Answer, Article, Citation, Evidence, Hit, Queued
 from assistant.search.onnxembed import folder_for, is_prepared
 
 if TYPE_CHECKING:
@@ -67,6 +67,20 @@ def hits_text(question: str, hits: list[Hit], note: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def print_progress(part: object) -> None:
+    """What `assistant ask` prints while the model works: the sources found (on stdout, at once)
+    and the place in the model's queue (on stderr)."""
+    if isinstance(part, Evidence):
+        print("Sources found (not yet the answer):")
+        for line in part.text.splitlines():
+            print(f"  {line}")
+        for n, c in enumerate(part.citations, 1):
+            print(f"  [{n}] {c.label()}")
+        print(flush=True)
+    elif isinstance(part, Queued):
+        print(f"(waiting for the language model: {part.ahead} ahead)", file=sys.stderr, flush=True)
+
+
 def print_answer(answer: Answer) -> None:
     print(answer.text)
     for quote in answer.quote.splitlines():
@@ -79,6 +93,10 @@ def print_answer(answer: Answer) -> None:
             print(f"  [{n}] {c.label()}")
     for flag in answer.flags:
         print(f"  check: {flag}")
+    if answer.timings.get("total"):
+        print(f"  ({answer.model or 'no model'}; {answer.timings['total']:.1f} s"
+              + (f"; {answer.tokens.get('prompt', 0)} prompt and {answer.tokens.get('generated', 0)} "
+                 "generated tokens" if answer.tokens else "") + ")")
     print()
 
 

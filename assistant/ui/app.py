@@ -29,7 +29,7 @@ from assistant.api.rest import create_app
 from assistant.api.server import Served
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.records import Answer, Citation
+from assistant.records import Answer, Citation, Evidence, Queued
 from assistant.ui.engine import Engine, parse_filters
 from assistant.ui.sourceview import article_html, page_png, resolve_file
 
@@ -54,6 +54,29 @@ def format_answer(answer: Answer) -> str:
     if answer.flags:  # what the citation and number checks found: the reader should know
         parts.append("<small>Checks: " + "; ".join(html.escape(f, quote=False) for f in answer.flags) + "</small>")
     return "\n\n".join(parts)
+
+
+class Progress:
+    """What a chat turn shows before its checked answer: the sources found (Evidence), the place
+    in the queue for the model (Queued), then the model's draft, marked as being checked: the
+    final Answer replaces all of it (format_answer)."""
+
+    def __init__(self) -> None:
+        self.evidence, self.status, self.draft = "", "*Searching the archive…*", ""
+
+    def add(self, part: str | Evidence | Queued) -> str:
+        if isinstance(part, Evidence):
+            self.evidence = "**Sources found** (not yet the answer)\n\n" + "\n>\n".join(
+                f"> {line}" for line in part.text.splitlines()) + "\n\n" + "  \n".join(
+                f"[{i}] {c.label()}" for i, c in enumerate(part.citations, 1))
+            self.status = "*Reading the sources…*"
+        elif isinstance(part, Queued):
+            self.status = f"*Waiting for the language model: {part.ahead} question" \
+                          f"{'' if part.ahead == 1 else 's'} ahead of yours…*"
+        else:
+            self.draft += part
+            self.status = "*Draft answer, being checked against the sources…*"
+        return "\n\n".join(filter(None, (self.evidence, self.status, html.escape(self.draft))))
 
 
 def _sources(turns: list[dict], turn: int) -> dict:
@@ -93,14 +116,13 @@ def build_app(engine: Engine) -> ChatPage:
                                {"role": "assistant", "content": "…"}]
         yield "", messages, turns, gr.update()
         history = [(t["question"], t["answer"]) for t in turns if t["answer"]]
-        text, answer = "", None
+        progress, answer = Progress(), None
         try:
             for part in engine.stream(question, history, parse_filters(date_from, date_to, issue)):
                 if isinstance(part, Answer):
                     answer = part
                 else:
-                    text += part
-                    messages[-1] = {"role": "assistant", "content": text}
+                    messages[-1] = {"role": "assistant", "content": progress.add(part)}
                     yield "", messages, turns, gr.update()
         except AssistantError as e:
             messages[-1] = {"role": "assistant", "content": f"⚠️ {e}"}

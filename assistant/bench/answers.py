@@ -1,0 +1,162 @@
+"""`assistant bench --answers`: how long a user waits for evidence and for the answer.
+
+In:  Settings (the endpoint, the models), the sample question set (eval/questions.jsonl) and its
+     index (built like `assistant eval` builds it when missing).
+Out: one dict: per design and condition, p50/p95 of the time to evidence, to the first answer
+     token and to the whole answer, prompt and generated tokens, timeouts, answers that differ
+     from the single-user answer (mixed up) and the quality figures of the same answers (key
+     facts, refusals of absent questions, false refusals).
+Designs: "current" (the Settings as given) and "previous" (whole passages in the prompt and the
+follow-up rewritten by the model first, as before evidence-first answering), measured in the
+same run. Conditions: "idle"; "busy" (the bench runs one CPU-bound process of its own for the
+whole condition); "users4" (4 threads share one Answerer, each asking a quarter of the questions
+at once). `--threads 1,2` instead compares llama.cpp thread counts, idle and busy.
+Not handled: retrieval quality (`assistant eval`), the HTTP layer (`bench --api-load`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.evaluation.metrics import mean, percentile
+from assistant.evaluation.questions import Question, load_questions, select
+from assistant.evaluation.scoring import score_answer
+from assistant.records import Answer, Evidence
+
+QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
+DESIGNS = {"current": {}, "previous": {"passage_chars": 0, "condense_followups": True}}
+CONDITIONS = ("idle", "busy", "users4")
+FIGURES = ("evidence", "first_token", "total", "prompt_tokens", "generated_tokens")
+
+
+def pick(path: Path, n: int, split: str = "test") -> list[Question]:
+    """n questions of the split, spread evenly over the file (the same ones every run)."""
+    qs = select(load_questions(path), split, path)
+    step = max(1, len(qs) / n)
+    return [qs[int(i * step)] for i in range(min(n, len(qs)))]
+
+
+def timed(answerer, q: Question) -> dict[str, Any]:
+    """One question through Answerer.stream(): the waits a user sees, the tokens, the scores."""
+    t0, seen = time.monotonic(), {}
+    for part in answerer.stream(q.question, [(h, "") for h in q.history]):
+        now = round(time.monotonic() - t0, 3)
+        if isinstance(part, Evidence):
+            seen.setdefault("evidence", now)
+        elif isinstance(part, str):
+            seen.setdefault("first_token", now)
+        elif isinstance(part, Answer):
+            answer = part
+    row = score_answer(q, answer)
+    return {**row, **seen, "total": round(time.monotonic() - t0, 3),
+            "prompt_tokens": answer.tokens.get("prompt", 0),
+            "generated_tokens": answer.tokens.get("generated", 0),
+            "timed_out": answer.fallback and "too long" in (answer.notice or "")}
+
+
+class Hog:
+    """One CPU-bound child process for as long as the `with` lasts: a busy desk machine."""
+
+    def __enter__(self) -> Hog:
+        self.proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def run_condition(answerer, questions: list[Question], condition: str) -> list[dict[str, Any]]:
+    if condition == "idle":
+        return [timed(answerer, q) for q in questions]
+    if condition == "busy":
+        with Hog():
+            return [timed(answerer, q) for q in questions]
+    users = [questions[i::4] for i in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        done = pool.map(lambda qs: [timed(answerer, q) for q in qs], users)
+        return [dict(row, user=u) for u, rows in enumerate(done) for row in rows]
+
+
+def summary(rows: list[dict[str, Any]], single: dict[str, str] | None = None) -> dict[str, Any]:
+    """p50/p95 of each figure, timeouts, mixed-up answers and the quality of `rows`."""
+    out: dict[str, Any] = {"n": len(rows)}
+    for f in FIGURES:
+        values = [r[f] for r in rows if r.get(f) is not None]
+        if values:
+            out[f"{f}_p50"], out[f"{f}_p95"] = percentile(values, 50), percentile(values, 95)
+    answerable = [r for r in rows if "key_facts" in r]
+    absent = [r for r in rows if "key_facts" not in r]
+    out["timeouts"] = sum(r["timed_out"] for r in rows)
+    out["key_facts"] = mean([r["key_facts"] for r in answerable if r["key_facts"] is not None])
+    out["absent_refused"] = mean([float(r["refused"]) for r in absent])
+    out["false_refusals"] = mean([float(r["refused"]) for r in answerable])
+    if single is not None:
+        out["mixed_up"] = sum(r["answer"] != single[r["id"]] for r in rows)
+    if any("user" in r for r in rows):
+        out["worst_user_total_p95"] = max(
+            percentile([r["total"] for r in rows if r["user"] == u], 95)
+            for u in {r["user"] for r in rows})
+    return out
+
+
+def run_answers_bench(settings: Settings, n: int = 20, designs: tuple[str, ...] = tuple(DESIGNS),
+                      conditions: tuple[str, ...] = CONDITIONS, path: Path = QUESTIONS,
+                      log=print) -> dict[str, Any]:
+    from assistant.answer.pipeline import Answerer
+    from assistant.evaluation.corpus import open_index
+    from assistant.search.embed import load_embedder
+    from assistant.search.retrieve import Retriever
+
+    questions = pick(path, n)
+    embedder = load_embedder(settings)
+    index = open_index(settings, embedder, questions)
+    results: dict[str, Any] = {"questions": len(questions), "split": "test", "designs": {}}
+    for design in designs:
+        s = settings.model_copy(update=DESIGNS[design])
+        answerer = Answerer(s, Retriever(index, embedder, s))
+        try:
+            answerer.ask("warm-up: 世界献血者日")  # the server's start is not a user's wait
+            per: dict[str, Any] = {}
+            single: dict[str, str] | None = None
+            for condition in conditions:
+                log(f"bench --answers: {design} / {condition} ({len(questions)} questions)")
+                rows = run_condition(answerer, questions, condition)
+                if condition == "idle":
+                    single = {r["id"]: r["answer"] for r in rows}
+                per[condition] = summary(rows, single if condition == "users4" else None)
+            results["designs"][design] = per
+        finally:
+            answerer.close()
+    return results
+
+
+def run_threads_bench(settings: Settings, threads: list[int], n: int = 8,
+                      path: Path = QUESTIONS, log=print) -> dict[str, Any]:
+    """The current design with each llama.cpp thread count, idle and busy."""
+    from assistant.answer.pipeline import Answerer
+    from assistant.evaluation.corpus import open_index
+    from assistant.search.embed import load_embedder
+    from assistant.search.retrieve import Retriever
+
+    questions = pick(path, n)
+    embedder = load_embedder(settings)
+    index = open_index(settings, embedder, questions)
+    out: dict[str, Any] = {}
+    for t in threads:
+        s = settings.model_copy(update={"llm_threads": t})
+        answerer = Answerer(s, Retriever(index, embedder, s))
+        try:
+            answerer.ask("warm-up: 世界献血者日")
+            for condition in ("idle", "busy"):
+                log(f"bench --threads: {t} thread(s) / {condition}")
+                out[f"threads={t}/{condition}"] = summary(run_condition(answerer, questions, condition))
+        finally:
+            answerer.close()
+    return out

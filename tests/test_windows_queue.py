@@ -1,0 +1,102 @@
+"""What the model reads of a passage (answer/windows.py) and turns at the model (answer/queueing.py).
+Passages here are written for these tests, not taken from eval/ or the sample pages."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from assistant.answer.queueing import ModelQueue
+from assistant.answer.windows import GAP, window
+
+pytestmark = pytest.mark.unit
+
+REPORT = ("本报讯 3月2日，某县召开春季爱国卫生运动动员会。会议回顾了去年的工作。"
+          "今年全县将新建公共厕所120座，改造农村卫生室35所。各乡镇要在4月底前完成摸底。"
+          "会上还表彰了先进集体。县领导出席会议并讲话。会议要求压实责任。")
+
+
+def test_a_short_passage_is_read_whole() -> None:
+    assert window("公共厕所", "今年新建公共厕所120座。", 160) == "今年新建公共厕所120座。"
+
+
+def test_the_matching_sentence_is_kept_with_its_neighbours_and_the_rest_left_out() -> None:
+    got = window("今年要新建多少座公共厕所？", REPORT, 60)
+    assert "今年全县将新建公共厕所120座" in got
+    assert "会议回顾了去年的工作。" in got and "各乡镇要在4月底前完成摸底。" in got  # neighbours
+    assert "会议要求压实责任。" not in got and got.endswith(GAP)
+    assert len(got) < len(REPORT)
+
+
+def test_every_kept_piece_is_copied_verbatim() -> None:
+    """The quote check looks for the model's quotes in the passage: the window must not alter it."""
+    for piece in window("先进集体", REPORT, 40).split(GAP):
+        assert piece in REPORT
+
+
+def test_a_sentence_introducing_a_list_keeps_its_items() -> None:
+    text = ("市卫健委日前公布了第二批示范单位。经评审，以下医院入选：\n城东社区卫生服务中心\n"
+            "河口镇卫生院\n北门街道卫生服务站\n" + "下一步将加强指导。" * 8)
+    got = window("哪些医院入选示范单位", text, 50)
+    for item in ("城东社区卫生服务中心", "河口镇卫生院", "北门街道卫生服务站"):
+        assert item in got
+
+
+def test_a_passage_sharing_no_word_with_the_question_is_read_from_its_start() -> None:
+    got = window("What was announced?", REPORT, 40)
+    assert got.startswith("本报讯 3月2日") and got.endswith(GAP)
+
+
+def test_the_first_question_goes_at_once_and_the_next_waits_its_turn() -> None:
+    queue = ModelQueue(1)
+    first, second = queue.ticket(), queue.ticket()
+    assert list(first.waiting()) == []  # the model is free: no waiting shown
+    waits = second.waiting()
+    assert next(waits) == 1  # one question ahead
+    first.leave()
+    assert list(waits) == []  # its turn came
+    second.leave()
+
+
+def test_places_move_up_when_a_waiting_question_gives_up() -> None:
+    queue = ModelQueue(1)
+    a, b, c = queue.ticket(), queue.ticket(), queue.ticket()
+    list(a.waiting())
+    assert next(c.waiting()) == 2
+    b.leave()  # gave up while waiting (the user closed the page)
+    assert next(c.waiting()) == 1
+    a.leave()
+    assert list(c.waiting()) == []
+    c.leave()
+
+
+def test_turns_are_first_come_first_served_across_threads() -> None:
+    queue, order, tickets = ModelQueue(1), [], []
+    holder = queue.ticket()
+    list(holder.waiting())
+    for n in range(3):
+        tickets.append((n, queue.ticket()))
+
+    def ask(n: int, ticket) -> None:
+        for _ in ticket.waiting():
+            pass
+        order.append(n)
+        ticket.leave()
+
+    threads = [threading.Thread(target=ask, args=t) for t in reversed(tickets)]
+    for t in threads:
+        t.start()
+    holder.leave()
+    for t in threads:
+        t.join(10)
+    assert order == [0, 1, 2]
+
+
+def test_two_slots_let_two_questions_go_at_once() -> None:
+    queue = ModelQueue(2)
+    a, b, c = queue.ticket(), queue.ticket(), queue.ticket()
+    assert list(a.waiting()) == [] and list(b.waiting()) == []
+    assert next(c.waiting()) == 1
+    a.leave()
+    assert list(c.waiting()) == []
