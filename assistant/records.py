@@ -146,9 +146,11 @@ class Answer:
     quote: str = ""  # the source sentences the model quoted as its evidence, one per line, with [n]
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    checks: str = ""  # the check profile that answered: strict, standard or off (answer/checks/)
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.text,
                 "citations": [c.to_dict() for c in self.citations], "refused": self.refused,
                 "quote": self.quote, "fallback": self.fallback, "notice": self.notice,
-                "flags": self.flags, "model": self.model, "timings": self.timings}
+                "flags": self.flags, "model": self.model, "timings": self.timings,
+                "checks": self.checks}

@@ -54,6 +54,7 @@ class AnswerOut(BaseModel):
     flags: list[str]
     model: str
     timings: dict[str, float]
+    checks: str = Field("", description="the answer-check profile that answered: strict, standard or off")
 
 
 class SearchIn(BaseModel):

@@ -79,6 +79,10 @@ def print_answer(answer: Answer) -> None:
             print(f"  [{n}] {c.label()}")
     for flag in answer.flags:
         print(f"  check: {flag}")
+    took = answer.timings.get("total")
+    print("  " + " · ".join(filter(None, (
+        answer.model and f"model {answer.model}", answer.checks and f"checks {answer.checks}",
+        took is not None and f"{took:.1f} s"))))
     print()
 
 
