@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     reranker: str | None = None  # a sentence-transformers CrossEncoder folder or name; off by default
     min_dense_score: float = 0.35  # below this best cosine score (and no BM25 match) -> "not in archive"
+    glossary_path: Path | None = None  # English <TAB> 中文 rows for BM25; None: the packaged one
 
     # the LLM endpoint: unset base URL means "start the local llama.cpp server"
     llm_base_url: str | None = None

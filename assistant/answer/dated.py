@@ -54,7 +54,7 @@ def time_notice(asked: str, hits: list[Hit], found, filters, lang: str) -> str |
     if found.scope is not None or (filters and (filters.date_from or filters.date_to
                                                 or filters.issue)):
         return None
-    years = recurring_years(asked, hits)
+    years = recurring_years(asked, hits, found.glossary)
     if not years:
         return None
     if lang == "zh":

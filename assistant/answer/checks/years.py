@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from assistant.answer.checks.cited import cited_hits, passage_texts
 from assistant.answer.checks.numbers import CN_NUMERAL, cn_value
@@ -101,19 +102,19 @@ def about_other(question: str, hits: list[Hit], reply: str,
 EVENT_CHARS = 4  # a shared event name: at least this many CJK characters (中国医师节, 献血者日)
 
 
-def recurring_years(question: str, hits: list[Hit]) -> list[str]:
+def recurring_years(question: str, hits: list[Hit], glossary: Path | None = None) -> list[str]:
     """The years, oldest first, in which the passages report the same recurring event as the best
     one, when there are two or more: a question that names no year over yearly reports
     (医师节 2023, 2024, 2025) is answered from one of them, and the user should know the others
     exist. Two passages report the same event when their headlines, with digits and ordinals
     taken out, share a run of EVENT_CHARS or more CJK characters of which the question (an
-    English one with its glossary terms, lexical.expand) also has EVENT_CHARS; an English
+    English one with the terms of the `glossary` file, lexical.expand) also has EVENT_CHARS; an English
     question with no glossary term is matched on the headlines alone. A passage's year is its
     issue date's, else the one its headline names; undated passages without one are left out.
     [] when the passages are about one year, or about different things."""
     if not hits:
         return []
-    first, asked = _bare(hits[0].chunk.title), _bare(expand(question))
+    first, asked = _bare(hits[0].chunk.title), _bare(expand(question, glossary))
     years = {_year(hits[0])} - {""}
     for h in hits[1:]:
         shared = _shared_run(first, _bare(h.chunk.title))
