@@ -1,11 +1,11 @@
 """Repetition: an answer that only repeats the question's words.
 
 In:  the question and the answer. Out: a reason when every content word of the answer (Latin
-words, numbers, single Chinese characters) is already in the question: "Xinjiang and Tibet"
-for "which two regions, one in Xinjiang and one in Tibet", "The two hospitals jointly held the
-conference" for "which two hospitals jointly held the conference". The pipeline then shows the
+words, numbers, single Chinese characters) is already in the question: "Nanping and Sanming"
+for "which two cities, one of them Nanping and one Sanming", "The two hospitals jointly held the
+forum" for "which two hospitals jointly held the forum". The pipeline then shows the
 model's located quotes instead of such an answer (it withholds nothing).
-An either/or question ("Changji or Fuzhou?", "是第20批还是第21批？") is answered by naming one
+An either/or question ("Nanping or Fuzhou?", "是第20批还是第21批？") is answered by naming one
 of the options: an answer that names the words of one side of the "or" and not of the other is
 an answer, not a repetition.
 Not handled: paraphrase (an answer restating the question in other words passes), choices among
