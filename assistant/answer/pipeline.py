@@ -38,14 +38,8 @@ from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
 from assistant.answer.fallback import extractive_answer
 from assistant.answer.local_server import SharedServer
 from assistant.answer.prompting import LANGUAGE_NAME, format_sources, language
-from assistant.answer.quotes import (
-    MIN_QUOTE_SHARE,
-    best_source,
-    locate_quote,
-    quote_text,
-    repair_copying,
-    split_reply,
-)
+from assistant.answer.quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text,
+                                     repair_copying, split_reply)
 from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal
 from assistant.config import Settings
 from assistant.errors import EndpointError, ModelError, QuestionError
