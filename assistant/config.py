@@ -7,8 +7,10 @@ Not handled here: validating that paths exist or endpoints answer (the modules t
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +22,16 @@ SAMPLE_DIR = DATA_DIR / "sample"
 
 DEFAULT_EMBED_MODEL = "embeddinggemma-300m"
 DEFAULT_LLM_MODEL = "qwen2.5-coder-1.5b-instruct"
+SMALL_MODEL_B = 3.0  # models up to this many billion parameters get the strict answer checks
+_SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([bm])(?![a-z])", re.I)
+
+
+def model_billions(name: str) -> float | None:
+    """The parameter count a model name states, in billions: "qwen2.5-coder-1.5b" -> 1.5,
+    "smollm2-135m" -> 0.135, "mixtral-8x7b" -> 7 (the largest it states); None when it states
+    none ("gpt-4o")."""
+    sizes = [float(n) / (1000 if unit.lower() == "m" else 1) for n, unit in _SIZE.findall(name)]
+    return max(sizes) if sizes else None
 
 
 class Settings(BaseSettings):
@@ -55,6 +67,7 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     reranker: str | None = None  # a sentence-transformers CrossEncoder folder or name; off by default
     min_dense_score: float = 0.35  # below this best cosine score (and no BM25 match) -> "not in archive"
+    glossary_path: Path | None = None  # English <TAB> 中文 rows for BM25; None: the packaged one
 
     # the LLM endpoint: unset base URL means "start the local llama.cpp server"
     llm_base_url: str | None = None
@@ -72,6 +85,9 @@ class Settings(BaseSettings):
     llm_parallel: int = 1  # questions the endpoint answers at once (the local server: one); the
     # others wait their turn and are told their place in the queue
     llm_context: int = 4096
+    # which checks an answer passes (answer/checks/): strict (all, and one extra yes/no model
+    # call), standard (grounding only), off; auto: strict for small local models, else standard
+    answer_checks: Literal["auto", "strict", "standard", "off"] = "auto"
 
     # questions and the UI
     max_question_chars: int = 1000
@@ -84,6 +100,19 @@ class Settings(BaseSettings):
     auth_password: SecretStr | None = None
     feedback_db: Path | None = None  # thumbs up/down store; default <index_dir>/feedback.sqlite3
     log_questions: bool = False  # also store every question asked in the UI/API (off: only feedback)
+
+    @property
+    def checks_profile(self) -> str:
+        """answer_checks with "auto" resolved: "strict" for the default local GGUF or a model
+        whose name says it has at most SMALL_MODEL_B billion parameters ("1.5b", "0.5b", "135m",
+        "3b"), "standard" for any other (a remote or 7B-class model, or one of unknown size)."""
+        if self.answer_checks != "auto":
+            return self.answer_checks
+        if self.llm_base_url is None and self.llm_model_path is None:
+            return "strict"  # the default local model
+        name = self.llm_model if self.llm_base_url else Path(self.llm_model_path).name
+        size = model_billions(name)
+        return "strict" if size is not None and size <= SMALL_MODEL_B else "standard"
 
     @property
     def models_dir(self) -> Path:

@@ -169,10 +169,11 @@ class Answer:
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     tokens: dict[str, int] = field(default_factory=dict)  # prompt/generated tokens of model calls
+    checks: str = ""  # the check profile that answered: strict, standard or off (answer/checks/)
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.text,
                 "citations": [c.to_dict() for c in self.citations], "refused": self.refused,
                 "quote": self.quote, "fallback": self.fallback, "notice": self.notice,
                 "flags": self.flags, "model": self.model, "timings": self.timings,
-                "tokens": self.tokens}
+                "tokens": self.tokens, "checks": self.checks}

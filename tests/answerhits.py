@@ -1,5 +1,5 @@
 """Hand-built retrieval hits from the sample page, and a stand-in retriever that returns them;
-shared by test_answer.py, test_reports.py, test_citations.py and test_quotes.py."""
+shared by test_answer.py, test_answer_quotes.py, test_citations.py and test_quotes.py."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ class ListRetriever:
 
 
 def answerer(url: str, hits: list[Hit] | None = None, **kw) -> Answerer:
-    """An Answerer over the hand-built hits, asking the endpoint at `url`."""
+    """An Answerer over the hand-built hits, asking the endpoint at `url`; the strict checks
+    unless `answer_checks` says otherwise (a model named "test-model" would get "standard")."""
+    kw.setdefault("answer_checks", "strict")
     settings = Settings(llm_base_url=url, llm_model="test-model", llm_max_tokens=30, **kw)
     return Answerer(settings, ListRetriever(make_hits() if hits is None else hits))

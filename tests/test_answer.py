@@ -198,7 +198,7 @@ def test_the_year_may_be_in_another_retrieved_passage_of_the_cited_article(scrip
 def test_irrelevant_hits_refused_without_calling_the_model(closed_port_url: str) -> None:
     answer = answerer(closed_port_url, make_hits(scale=0.1)).ask("What is the capital of France?")
     assert answer.refused and not answer.fallback  # the closed port was never tried
-    assert "archive does not say" in answer.text
+    assert "archive does not say" in answer.text and answer.checks == "strict"
 
 
 @pytest.mark.parametrize("fixture", ["closed_port_url", "hanging_endpoint", "garbage_endpoint"])
@@ -251,6 +251,7 @@ def test_ask_command_json_lines(scripted_endpoint, capsys) -> None:
     assert lines[0]["answer"] == "口号是“一滴热血” [1]。" and lines[0]["refused"] is False
     assert lines[0]["citations"][0]["title"] == PASSAGES[0][0] and lines[0]["citations"][0]["text"]
     assert lines[0]["model"] == "test-model" and "total" in lines[0]["timings"]
+    assert lines[0]["checks"] == "strict"
     assert "empty" in lines[1]["error"]
 
 
@@ -259,6 +260,7 @@ def test_ask_command_readable_output_lists_sources(scripted_endpoint, capsys) ->
     assert ask_command(["口号是什么？"], a.settings, as_json=False, answerer=a) == 0
     out = capsys.readouterr().out
     assert "Sources:" in out and "[1] 002 · p.1 · 4部委联合开展2026年世界献血者日宣传活动" in out
+    assert "model test-model · checks strict · " in out
 
 
 def test_answer_cut_off_mid_stream_falls_back_with_notice(scripted_endpoint) -> None:

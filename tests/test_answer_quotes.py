@@ -10,6 +10,8 @@ import json
 
 from answerhits import PASSAGES, answerer
 
+from assistant.records import Answer, Chunk, Hit
+
 # ---- the Quote/Answer reply form ------------------------------------------------------------
 
 
@@ -52,6 +54,7 @@ def test_answer_whose_quote_is_in_no_source_is_withheld(scripted_endpoint) -> No
     answer = answerer(url).ask("福州大学附属省立医院的院长是谁？")
     assert answer.refused and answer.citations == [] and "档案中没有" in answer.text
     assert "is not in the sources" in answer.flags[0]
+    assert not any("郭立新" in f for f in answer.flags)  # what was withheld is never shown
 
 
 def test_number_in_no_source_is_withheld_even_with_a_real_quote(scripted_endpoint) -> None:
@@ -105,3 +108,72 @@ def test_check_that_fails_keeps_the_answer_and_says_it_was_not_checked(scripted_
     answer = answerer(scripted_endpoint(QUOTED_WUHAN, "")).ask("Where was the main event held?")
     assert answer.text == "Wuhan [1]" and not answer.refused
     assert "not checked whether the quotes answer the question" in answer.flags[0]
+
+
+# ---- the check profiles, on invented passages -------------------------------------------------
+
+FORUM = ("闽北县域医共体论坛举行", "2024年闽北县域医共体论坛在福州举行，来自南平、三明的120名代表参会。")
+VISIT = ("宁德市卫健委代表团访问龙岩", "宁德市卫健委副主任陈立群一行十一人到龙岩市仁和医院考察。")
+QUOTED_FORUM = "Quote: “2024年闽北县域医共体论坛在福州举行” [1]\n"
+
+
+def invented_hits() -> list[Hit]:
+    """Two invented articles (not from the sample pages), one passage each."""
+    return [Hit(Chunk(id=f"i{i}", text=text, title=title, file="invented.txt", file_sha="sha",
+                      page=1, position=i, index=0), 0.6, 0.6, None)
+            for i, (title, text) in enumerate([FORUM, VISIT])]
+
+
+def ask(url: str, question: str, profile: str) -> Answer:
+    return answerer(url, invented_hits(), answer_checks=profile).ask(question)
+
+
+def test_standard_profile_asks_the_model_once_and_says_so(scripted_endpoint) -> None:
+    url = scripted_endpoint(QUOTED_FORUM + "Answer: 福州 [1]", "No")  # "No" is never asked for
+    answer = ask(url, "论坛在哪里举行？", "standard")
+    assert not answer.refused and answer.text == "福州 [1]" and answer.checks == "standard"
+    assert len(scripted_endpoint.requests(url)) == 1 and answer.to_dict()["checks"] == "standard"
+
+
+def test_standard_profile_still_withholds_a_number_no_source_has(scripted_endpoint) -> None:
+    answer = ask(scripted_endpoint("论坛共有300名代表参会 [1]。"), "有多少代表参会？", "standard")
+    assert answer.refused and "300 is in none of its sources" in answer.flags[0]
+    assert answer.checks == "standard"
+
+
+def test_off_profile_withholds_nothing_but_still_maps_citations(scripted_endpoint) -> None:
+    answer = ask(scripted_endpoint("论坛共有300名代表参会 [1][9]。"), "有多少代表参会？", "off")
+    assert not answer.refused and answer.text == "论坛共有300名代表参会 [1]。"
+    assert answer.flags == ["dropped citation [9]: there is no source 9"] and answer.checks == "off"
+
+
+def test_strict_profile_keeps_a_hedged_answer_that_states_a_fact(scripted_endpoint) -> None:
+    url = scripted_endpoint(QUOTED_FORUM + "Answer: The forum was held in Fuzhou [1]; the exact "
+                            "venue is not mentioned.", "Yes")
+    answer = ask(url, "Where exactly was the forum held?", "strict")
+    assert not answer.refused and answer.text.startswith("The forum was held in Fuzhou [1];")
+    assert answer.checks == "strict" and "check" in answer.timings  # the yes/no call was made
+
+
+def test_strict_profile_keeps_the_option_an_either_or_answer_picks(scripted_endpoint) -> None:
+    url = scripted_endpoint(QUOTED_FORUM + "Answer: Fuzhou [1]", "Yes")
+    answer = ask(url, "Was the forum held in Nanping or Fuzhou?", "strict")
+    assert not answer.refused and answer.text == "Fuzhou [1]" and answer.flags == []
+
+
+def test_strict_profile_accepts_a_count_in_chinese_numerals(scripted_endpoint) -> None:
+    url = scripted_endpoint("Quote: “陈立群一行十一人到龙岩市仁和医院考察” [2]\nAnswer: 一行共十一人 [2]",
+                            "Yes")
+    answer = ask(url, "代表团一行共有多少人？", "strict")
+    assert not answer.refused and answer.text == "一行共十一人 [1]"
+
+
+def test_a_question_about_several_reports_is_one_model_reply(scripted_endpoint) -> None:
+    url = scripted_endpoint("Quote: “2024年闽北县域医共体论坛在福州举行” [1]\n"
+                            "Quote: “陈立群一行十一人到龙岩市仁和医院考察” [2]\nAnswer: 福州；龙岩 [1][2]", "Yes")
+    answer = ask(url, "这两篇报道分别提到了哪个城市？", "strict")
+    assert answer.text == "福州；龙岩 [1][2]" and len(answer.citations) == 2
+    first, check = (json.loads(body)["messages"][-1]["content"]
+                    for _, _, body in scripted_endpoint.requests(url))
+    assert FORUM[0] in first and VISIT[0] in first  # both reports in the one reply's sources
+    assert "Yes or No" in check

@@ -260,3 +260,9 @@ def test_format_answer_shows_what_the_checks_found() -> None:
     assert format_answer(answer) == ("The archive does not say.\n\n<small>Checks: withheld the "
                                      "model's answer “&lt;b&gt;30&lt;/b&gt; people”: 30 is in none "
                                      "of its sources</small>")
+    answer.checks = "standard"  # the profile that answered leads the line
+    assert format_answer(answer).endswith("<small>Checks: standard profile; withheld the model's "
+                                          "answer “&lt;b&gt;30&lt;/b&gt; people”: 30 is in none of "
+                                          "its sources</small>")
+    assert format_answer(Answer("q", "Fuzhou [1]", [], checks="strict")) == (
+        "Fuzhou [1]\n\n<small>Checks: strict profile</small>")

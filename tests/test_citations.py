@@ -1,9 +1,9 @@
-"""The text rules around an answer (assistant/answer/: prompting, citations, refusal, checks/,
-fallback): pure functions, no model, no index.
+"""The text rules around an answer (assistant/answer/: prompting, citations, refusal, fallback,
+the ordinals of checks/years.py): pure functions, no model, no index.
 
-Source numbering and fencing, [n] renumbering, numbers no source contains, how-many answers, the
-extractive fallback. The reply's quotes are tested in test_quotes.py, the Answerer that applies
-both in test_answer.py.
+Source numbering and fencing, [n] renumbering, the extractive fallback. The checks are tested in
+test_checks.py, the reply's quotes in test_quotes.py, the Answerer that applies them in
+test_answer.py.
 """
 
 from __future__ import annotations
@@ -11,12 +11,6 @@ from __future__ import annotations
 import pytest
 from answerhits import PASSAGES, make_hits
 
-from assistant.answer.checks.numbers import (
-    lacks_asked_number,
-    ungrounded_numbers,
-    whole_numbers,
-)
-from assistant.answer.checks.repetition import adds_nothing
 from assistant.answer.checks.years import unmentioned_ordinals
 from assistant.answer.citations import CitationMapper
 from assistant.answer.fallback import extractive_answer
@@ -76,21 +70,6 @@ def test_extractive_answer_quotes_the_best_sentence() -> None:
     assert citations[0].title == PASSAGES[0][0]
 
 
-@pytest.mark.parametrize("answer, missing", [
-    ("11 people [2], on 14 June 2026 [1]; the 23rd day [1]", []),  # all in the sources
-    ("The delegation had 12 members [2].", ["12"]),                 # a figure no source has
-    ("一行11人，另有300名 [2]", ["300"]),
-    ("Over 1,462 people [1]", ["1462"]),                            # thousands separator read
-])
-def test_numbers_no_source_contains_are_found(answer: str, missing: list[str]) -> None:
-    assert ungrounded_numbers(answer, "How many?", make_hits()) == missing
-
-
-def test_whole_numbers_read_digits_and_chinese_numerals() -> None:
-    assert whole_numbers("第二十一批，“十四五”期间，第20批，2021年，投入1.52亿元，21.5%，一百二十") == {
-        21, 14, 20, 2021, 1}  # 1.52 and 21.5 are no whole numbers; 一百二十 only as its start: 一
-
-
 @pytest.mark.parametrize("question, texts, unmentioned", [
     ("Who led the 21st Chinese medical team?", ["第20批援塞内加尔中国医疗队"], ["21st"]),
     ("Who led the 21st Chinese medical team?", ["第二十一批援塞内加尔中国医疗队"], []),
@@ -103,35 +82,3 @@ def test_whole_numbers_read_digits_and_chinese_numerals() -> None:
 def test_ordinals_the_sources_do_not_mention(question: str, texts: list[str],
                                              unmentioned: list[str]) -> None:
     assert unmentioned_ordinals(question, texts) == unmentioned
-
-
-def test_unit_words_ground_converted_figures() -> None:
-    hits = make_hits()
-    hits[0].chunk.text += "投入资金8.83亿元。"
-    assert ungrounded_numbers("883 million yuan [1], 8.83亿元", "", hits) == []
-    assert ungrounded_numbers("the 2025 slogan", "What was the 2025 slogan?", hits) == []  # asked
-
-
-@pytest.mark.parametrize("answer, question, lacks", [
-    ("20 [1]", "How many doctors are on the 20th Chinese medical team?", True),  # restates "20th"
-    ("一批风险隐患 [1]", "调研共排查出多少个风险隐患？", True),                     # "a batch"
-    ("一行11人 [2]", "他们一行共有多少人？", False),
-    ("福州、厦门 [1]", "哪几家医院通过了测评？", False),                           # not how many
-])
-def test_how_many_answer_must_give_a_number_of_its_own(answer, question, lacks) -> None:
-    assert lacks_asked_number(answer, question) is lacks
-
-
-@pytest.mark.parametrize("answer, question, repeats", [
-    ("Xinjiang and Tibet [1][2]",
-     "Which two regions receive Fujian's paired medical assistance, one in Xinjiang and one in Tibet?", True),
-    ("The two hospitals jointly held the conference in Changji.",
-     "Which two hospitals jointly held the conference in Changji?", True),
-    ("福建省卫健委 [1]", "福建省卫健委做了什么？", True),
-    ("第20批 [1]", "报道中提到的援塞内加尔中国医疗队是第几批？", False),         # a number of its own
-    ("湖北武汉 [1]", "Where was the main event held?", False),
-    ("Fuzhou University Hospital and Changji Hospital", "Which two hospitals held it?", False),
-    ("[1]", "Which two hospitals held it?", False),                            # no words at all
-])
-def test_answer_that_only_repeats_the_question_adds_nothing(answer, question, repeats) -> None:
-    assert adds_nothing(answer, question) is repeats

@@ -13,7 +13,7 @@ import pytest
 from assistant.cli import main
 from assistant.cli.commands import search_command
 from assistant.config import Settings
-from assistant.errors import IndexError_, ModelError
+from assistant.errors import IndexError_, InputFileError, ModelError
 from assistant.records import Chunk
 from assistant.search.embed import load_embedder
 from assistant.search.lexical import expand, tokenize
@@ -64,10 +64,29 @@ def test_jieba_splits_chinese_and_drops_punctuation() -> None:
 @pytest.mark.unit
 def test_glossary_expands_english_questions() -> None:
     assert "献血者日" in expand("What was the slogan of World Blood Donor Day?")
-    assert "麻醉" in expand("anaesthesia cooperation in Changji") and "昌吉" in expand("in Changji")
-    assert "四级甲等" in expand("Which hospitals reached level 4A?")
+    assert "麻醉" in expand("anaesthesia cooperation") and "福鼎" in expand("clinics in Fuding")
+    assert "三甲" in expand("Which tertiary grade A hospitals are in Ningde?")
+    assert "疾控中心" in expand("What did the CDC say?") and "Quanzhou" in expand("泉州的义诊")
     assert "十四五" in expand("projects of the 14th Five-Year Plan") and "援藏" in expand("aid-Tibet")
     assert expand("nothing to see") == "nothing to see"
+
+
+@pytest.mark.unit
+def test_a_glossary_of_ones_own_replaces_the_packaged_one(tmp_path: Path) -> None:
+    own = tmp_path / "terms.tsv"
+    own.write_text("# a newsroom's own names\nWestbank Clinic|Westbank\t西岸诊所\n", encoding="utf-8")
+    assert expand("Who runs Westbank Clinic?", own) == "Who runs Westbank Clinic? 西岸诊所"
+    assert expand("blood donation", own) == "blood donation"  # the packaged rows are not read
+    own.write_text("Westbank\t西岸\n", encoding="utf-8")
+    import os
+    os.utime(own, (1, 1))  # an edit is read again (the cache keys on the file's mtime)
+    assert expand("Westbank", own) == "Westbank 西岸"
+    with pytest.raises(InputFileError, match="no such glossary file"):
+        expand("x", tmp_path / "missing.tsv")
+    own.write_text("a row without a tab\n", encoding="utf-8")
+    os.utime(own, (2, 2))
+    with pytest.raises(InputFileError, match="terms.tsv:1: expected"):
+        expand("x", own)
 
 
 def test_bm25_finds_chinese_passages_for_english_questions(retriever: Retriever) -> None:
@@ -75,6 +94,16 @@ def test_bm25_finds_chinese_passages_for_english_questions(retriever: Retriever)
     assert hits[0].chunk.title == "省立医院荣获全国五一劳动奖状"
     assert hits[0].bm25_score > 0 and hits[0].dense_score is None
     assert retriever.search("献血者日的口号", 1, mode="bm25")[0].chunk.id == "c0"
+
+
+def test_the_retriever_expands_with_the_glossary_the_settings_name(retriever: Retriever,
+                                                                  tmp_path: Path) -> None:
+    own = tmp_path / "terms.tsv"
+    own.write_text("Redstone Prize\t劳动奖状\n", encoding="utf-8")  # an invented English name
+    assert retriever.search("Redstone Prize winners", 1, mode="bm25") == []
+    retriever.settings = retriever.settings.model_copy(update={"glossary_path": own})
+    found = retriever.retrieve("Redstone Prize winners", 1, mode="bm25")
+    assert found.hits[0].chunk.title == "省立医院荣获全国五一劳动奖状" and found.glossary == own
 
 
 def test_hybrid_fuses_and_reports_both_scores(retriever: Retriever) -> None:

@@ -103,17 +103,16 @@ def _run(prompt: ChatPromptTemplate, inputs: dict, endpoint: Endpoint, settings:
 
 
 def stream_answer(endpoint: Endpoint, settings: Settings, question: str, sources: str,
-                  language: str, earlier: Sequence[str] = (), note: str = "",
+                  language: str, earlier: Sequence[str] = (),
                   usage: dict[str, int] | None = None) -> Iterator[str]:
     """The model's answer to `question` from the numbered `sources`, as text deltas; `earlier`
-    (the conversation's previous questions) says what a follow-up's "he" or "it" refers to;
-    `note` is a line put before the question. The system message (the fixed instructions and
-    the sources) comes first so that llama.cpp reuses what it read of it for the previous
+    (the conversation's previous questions) says what a follow-up's "he" or "it" refers to.
+    The system message (the fixed instructions and the sources) comes first so that llama.cpp reuses what it read of it for the previous
     question; token counts are added to `usage`."""
     prompt = ChatPromptTemplate.from_messages([("system", prompt_text("answer")),
                                                ("human", prompt_text("question"))])
     context = ("Earlier questions in this conversation: " + " / ".join(earlier[-2:]) + "\n"
-               if earlier else "") + note
+               if earlier else "")
     inputs = {"question": question, "sources": sources, "language": language, "context": context}
     yield from _run(prompt, inputs, endpoint, settings, usage)
 

@@ -7,14 +7,14 @@ naming it), and the notice the answer carries: the retriever's note ("no issue f
 archive; showing other years"), or, for a question that names no time over reports of the same
 recurring event from several years, the years found.
 Not handled: reading time expressions (search/dates.py), the date-filtered search
-(search/retrieve.py), the checks on the model's reply (checks/years.py about_other).
+(search/retrieve.py), the checks on the model's reply (checks/).
 """
 
 from __future__ import annotations
 
+from assistant.answer.checks.cited import passage_texts
 from assistant.answer.checks.years import (
     absent_years,
-    passage_texts,
     recurring_years,
     unmentioned_ordinals,
 )
@@ -54,7 +54,7 @@ def time_notice(asked: str, hits: list[Hit], found, filters, lang: str) -> str |
     if found.scope is not None or (filters and (filters.date_from or filters.date_to
                                                 or filters.issue)):
         return None
-    years = recurring_years(asked, hits)
+    years = recurring_years(asked, hits, found.glossary)
     if not years:
         return None
     if lang == "zh":

@@ -7,19 +7,19 @@ Steps: check the question -> condense it with the history -> retrieve, steered b
 question names (search/retrieve.py: "2024年", "去年", "第1300期") and, when the passages lack a
 year or an ordinal ("the 21st team") it names, by a deeper search for passages that have it
 (dated.py) -> refuse without calling the model when nothing is relevant enough or no passage,
-even then, mentions that year or ordinal -> stream the LLM's reply (the source sentences it relies on, quoted,
-then the answer) with [n] citations renumbered as they stream -> withhold (refuse, saying why)
-an answer that says the sources lack it, whose quote is in no source, that states a number its
-sources lack, or whose cited articles are about another year or ordinal than the question's
-(the 20th team for the 21st) -> ask the model again, in a short fresh request that shows only
-the quoted sentences, whether they answer the question, and withhold on a No -> otherwise cite the
-sources the quotes are in (an answer that only repeats the question gives way to its quotes) -> on
-any endpoint failure, or a reply with no words, an extractive answer with a notice.
+even then, mentions that year or ordinal -> stream the LLM's reply (the source sentences it
+relies on, quoted, then the answer; one reply for the whole question) with [n] citations
+renumbered as they stream -> locate its quotes in the sources and cite the sources they are in
+-> run the checks of the profile (Settings.answer_checks: strict, standard or off; checks/) and
+withhold (refuse, giving the check's reason) an answer that fails one; in the strict profile, ask
+the model again, in a short fresh request that shows only the quoted sentences, whether they
+answer the question, and withhold on a No -> on any endpoint failure, or a reply with no words,
+an extractive answer with a notice. Answer.checks names the profile that answered.
 Answer.notice carries the retriever's note ("no issue from 2022 in the archive; showing other
 years"), or, for a question naming no time over one recurring event reported in several years,
-those years (dated.time_notice). The final Answer.text is authoritative: a UI should replace the streamed text with it (it differs
-when the model refused or failed mid-answer, and when a question across reports was answered one
-article at a time: the stream numbers each article's sources from [1]).
+those years (dated.time_notice). The final Answer.text is authoritative: a UI should replace the
+streamed text with it (it differs when the model refused, a check withheld the answer or the
+model failed mid-answer).
 Not handled here: LangChain and HTTP (chain.py), the endpoint and the local server (endpoint.py,
 local_server.py), the prompt's sources (prompting.py), citations (citations.py), refusal markers
 (refusal.py), the checks (checks/), the extractive fallback (fallback.py), reading the reply's
@@ -28,13 +28,12 @@ quotes (quotes.py), printing (cli/).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.answer import chain, dated
-from assistant.answer.checks.numbers import lacks_asked_number, ungrounded_numbers
-from assistant.answer.checks.repetition import adds_nothing
-from assistant.answer.checks.years import about_other
+from assistant.answer.checks import ASKS_MODEL, repetition, run_checks
 from assistant.answer.citations import CITE, CitationMapper, cited_numbers, has_words
 from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
 from assistant.answer.fallback import extractive_answer
@@ -43,14 +42,13 @@ from assistant.answer.prompting import LANGUAGE_NAME, format_sources, language
 from assistant.answer.queueing import ModelQueue
 from assistant.answer.quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text,
                                      repair_copying, split_reply)
-from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal, says_absent
-from assistant.answer.reports import PART_NOTE, join_answers, report_groups
+from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal
 from assistant.config import Settings
 from assistant.errors import EndpointError, ModelError, QuestionError
 from assistant.records import Answer, Evidence, Hit, Queued
 from assistant.search.lexical import expand
 
-NO_NUMBER = "the question asks how many, and the answer gives no number"
+log = logging.getLogger(__name__)
 NOTICE = {"en": "The language model is unavailable ({reason}); showing the best-matching "
                 "sentences from the sources instead.",
           "zh": "语言模型不可用（{reason}），以下为来源中最相关的原文句子。"}
@@ -152,43 +150,31 @@ class Answerer:
                 tokens: dict[str, int], notice: str | None) -> Iterator[str | Answer]:
         """The model's checked answer over `hits` (stream()'s part after the queue): deltas, then
         one Answer (not yet _done); the extractive fallback when the endpoint fails."""
-        groups = report_groups(asked, hits)  # one group, unless the question spans reports
-        several, earlier = len(groups) > 1, [q for q, _ in history]
-        parts: list[Answer] = []
         try:
             endpoint = self.endpoint()
-            for n, group in enumerate(groups):
-                if n:
-                    yield "\n"
-                for out in self._reply(endpoint, question, asked, [hits[i] for i in group], lang,
-                                       earlier, timings, tokens, several):
-                    if isinstance(out, Answer):
-                        parts.append(out)
-                    else:
-                        yield out
+            for out in self._reply(endpoint, question, asked, hits, lang,
+                                   [q for q, _ in history], timings, tokens):
+                if isinstance(out, Answer):
+                    answer = out
+                else:
+                    yield out
         except (EndpointError, ModelError) as e:
             yield self._fallback(question, hits, lang, str(e), notice)
             return
-        answer = parts[0] if len(parts) == 1 else join_answers(question, parts, lang)
-        if len(parts) > 1 and not answer.refused and lacks_asked_number(answer.text, asked):
-            answer = Answer(question, REFUSAL[lang], [], refused=True, flags=answer.flags + [
-                f"withheld “{answer.text[:200]}”: {NO_NUMBER}"])
         answer.model, answer.notice = endpoint.model, _notices(notice, answer.notice)
         yield answer
 
     def _reply(self, endpoint: Endpoint, question: str, asked: str, hits: list[Hit], lang: str,
-               earlier: list[str], timings: dict[str, float], tokens: dict[str, int],
-               part: bool = False) -> Iterator[str | Answer]:
+               earlier: list[str], timings: dict[str, float],
+               tokens: dict[str, int]) -> Iterator[str | Answer]:
         """One model reply over `hits`: its text deltas ([n] renumbered as they stream), then its
         checked Answer (_final). EndpointError/ModelError when the endpoint fails or the reply has
-        no words. A `part` is the reply about one of several reports (reports.py): the model is
-        told so, and the checks that need the whole answer are left to the caller."""
+        no words."""
         t = time.monotonic()
         mapper, raw, shown = CitationMapper(len(hits)), "", []
         sources = format_sources(hits, expand(asked), self.settings.passage_chars)
         for delta in chain.stream_answer(endpoint, self.settings, asked, sources,
-                                         LANGUAGE_NAME[lang], earlier, PART_NOTE if part else "",
-                                         tokens):
+                                         LANGUAGE_NAME[lang], earlier, tokens=tokens):
             if not raw:
                 timings.setdefault("first_token", round(time.monotonic() - t, 3))
             raw += delta
@@ -213,7 +199,7 @@ class Answerer:
             finally:
                 timings["check"] = round(time.monotonic() - t, 3)
 
-        yield self._final(question, quotes, reply, hits, lang, None if part else confirm, part)
+        yield self._final(question, quotes, reply, hits, lang, confirm)
 
     def _condense(self, question: str, history: list[tuple[str, str]],
                   timings: dict[str, float], tokens: dict[str, int]) -> tuple[str, str]:
@@ -236,44 +222,37 @@ class Answerer:
         return question, " ".join([q for q, _ in history[-2:]] + [question])
 
     def _final(self, question: str, quotes: list[str], reply: str, hits: list[Hit], lang: str,
-               confirm: Callable[[list[str]], bool] | None = None, part: bool = False) -> Answer:
+               confirm: Callable[[list[str]], bool] | None = None) -> Answer:
         """The checked answer from the model's reply (`quotes` are its Quote lines).
-        Withheld, i.e. refused with the reason flagged, when the model says in its own words that
-        the sources lack the answer, when a quote is not in any source (a made-up "sentence"),
-        when the answer states a number that neither the sources nor the question contain, when a
-        how-many question gets no number of the answer's own, when the articles it cites mention
-        none of the years or none of the ordinals the question names (about_other), or when
-        `confirm` (the model asked again, shown only the quotes) says the quotes do not answer the
-        question.
-        Otherwise the answer cites the sources its quotes were found in (a misnumbered quote's [n]
-        is corrected), characters it mis-copied from them are put right, and the citations are
-        numbered from [1]. An answer that only repeats the question ("Xinjiang and Tibet" for
-        "which two regions, one in Xinjiang and one in Tibet") is replaced by its quotes.
-        A `part` (one report's share of a question across reports) need not hold the number a
-        how-many question asks for: the joined answer must (stream())."""
-        def withheld(reason: str) -> Answer:
-            return Answer(question, REFUSAL[lang], [], refused=True,
-                          flags=[f"withheld the model's answer “{reply[:200]}”: {reason}"])
+        The quotes are located in the sources: the answer cites the sources they are in (a
+        misnumbered quote's [n] is corrected) and characters it mis-copied from them are put
+        right. Then the checks of the profile (Settings.checks_profile, checks/) run: a failed
+        check withholds the answer, i.e. refuses with the check's reason flagged; in the strict
+        profile an answer that only repeats the question is replaced by its quotes, and `confirm`
+        (the model asked again, shown only the quotes) withholds it on a No. Citations are then
+        numbered from [1]; an uncited answer gets the source its words come from, flagged."""
+        profile, said = self.settings.checks_profile, reply
 
-        if says_absent(reply):
-            return withheld("it says the sources do not answer")
+        def withheld(reason: str) -> Answer:  # the withheld text is logged, never shown
+            log.info("withheld the model's answer %r: %s", said[:300], reason)
+            return Answer(question, REFUSAL[lang], [], refused=True, checks=profile,
+                          flags=[f"the model's answer was withheld: {reason}"])
+
         quote_is_answer = bool(quotes) and reply == "\n".join(quotes)  # a reply of Quote lines only
         located: dict[str, int] = {}  # quoted words -> the source they are in
         renumber: dict[int, int] = {}  # a quote's [n] -> the source it really is in
         for line in quotes:
             words, claimed = quote_text(line), cited_numbers(line)
-            if not words:
-                continue  # "Quote:" with nothing quoted: judged as an answer without a quote
-            source, share = locate_quote(words, hits, prefer=claimed)
+            source, share = locate_quote(words, hits, prefer=claimed) if words else (0, 0.0)
             if share < MIN_QUOTE_SHARE:
-                return withheld(f"its quote “{words[:100]}” is not in the sources")
+                continue  # not in the sources: checks/located.py says so; never shown or cited
             located[words] = source
             if len(claimed) == 1 and claimed[0] != source:  # misnumbered by the model
                 renumber.setdefault(claimed[0], source)
         reply = CITE.sub(lambda m: "".join(f"[{renumber.get(n, n)}]"
                                            for n in cited_numbers(m.group(0))), reply)
         flags = []
-        if located and not quote_is_answer and adds_nothing(reply, question):
+        if located and not quote_is_answer and repetition(profile, question, hits, reply):
             reply, quote_is_answer = "\n".join(f"“{w}” [{n}]" for w, n in located.items()), True
             flags.append("the model's answer only repeated the question: its quoted sentences "
                          "are shown as the answer")
@@ -282,15 +261,9 @@ class Answerer:
             reply = reply.rstrip() + " " + "".join(f"[{n}]" for n in uncited)
             cited += uncited
         reply = repair_copying(reply, [hits[n - 1].chunk.text for n in cited])
-        if missing := ungrounded_numbers(reply, question, hits):  # a small model's invented figure
-            return withheld(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} in none "
-                            "of its sources")
-        if not part and lacks_asked_number(reply, question):
-            return withheld(NO_NUMBER)
-        if other := about_other(question, [hits[n - 1] for n in cited] or hits, hits):
-            return withheld(f"the question asks about {', '.join(other)}; the articles it cites "
-                            "do not mention it")
-        if confirm and located:
+        if reason := run_checks(profile, question, hits, reply, quotes):
+            return withheld(reason)
+        if confirm and located and profile in ASKS_MODEL:
             try:
                 if not confirm(list(located)):
                     return withheld("shown only its quotes, the model said they do not answer "
@@ -310,7 +283,7 @@ class Answerer:
         shown = "" if quote_is_answer else "\n".join(
             f"“{words}” {mapper.feed(f'[{source}]')}" for words, source in located.items())
         return Answer(question, text, mapper.citations(hits), flags=mapper.flags + flags,
-                      quote=shown)
+                      quote=shown, checks=profile)
 
     def _fallback(self, question: str, hits: list[Hit], lang: str, reason: str,
                   notice: str | None = None) -> Answer:
@@ -320,7 +293,9 @@ class Answerer:
 
     def _done(self, answer: Answer, timings: dict[str, float], t0: float,
               tokens: dict[str, int] | None = None, notice: str | None = None) -> Answer:
-        """The answer with its timings, token counts and `notice` (before any notice it has)."""
+        """The answer with its timings, token counts, check profile and `notice` (before any
+        notice it has)."""
+        answer.checks = answer.checks or self.settings.checks_profile
         answer.notice = _notices(notice, answer.notice)
         answer.timings = {**timings, "total": round(time.monotonic() - t0, 3)}
         answer.tokens = dict(tokens or {})

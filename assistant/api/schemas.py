@@ -55,6 +55,7 @@ class AnswerOut(BaseModel):
     model: str
     timings: dict[str, float]
     tokens: dict[str, int] = Field(default_factory=dict, description="prompt and generated tokens")
+    checks: str = Field("", description="the answer-check profile that answered: strict, standard or off")
 
 
 class SearchIn(BaseModel):

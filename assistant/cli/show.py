@@ -93,10 +93,12 @@ def print_answer(answer: Answer) -> None:
             print(f"  [{n}] {c.label()}")
     for flag in answer.flags:
         print(f"  check: {flag}")
-    if answer.timings.get("total"):
-        print(f"  ({answer.model or 'no model'}; {answer.timings['total']:.1f} s"
-              + (f"; {answer.tokens.get('prompt', 0)} prompt and {answer.tokens.get('generated', 0)} "
-                 "generated tokens" if answer.tokens else "") + ")")
+    took = answer.timings.get("total")
+    print("  " + " · ".join(filter(None, (
+        answer.model and f"model {answer.model}", answer.checks and f"checks {answer.checks}",
+        took is not None and f"{took:.1f} s",
+        answer.tokens and f"{answer.tokens.get('prompt', 0)} prompt and "
+                          f"{answer.tokens.get('generated', 0)} generated tokens"))))
     print()
 
 

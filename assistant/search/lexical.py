@@ -2,8 +2,11 @@
 
 In: text. Out: lists of lowercase tokens with punctuation and stopwords dropped (jieba's search
 mode, which also emits the short words inside long ones: 献血者日 -> 献血, 血者, 献血者日 ...), and
-for a question, the question plus the glossary counterparts of the terms it names
-(assistant/search/glossary.tsv, shipped as package data: English | aliases <TAB> 中文 | 别名), so "blood donor day" also searches 献血者日.
+for a question, the question plus the glossary counterparts of the terms it names, so "blood
+donor day" also searches 献血者日. The glossary is user-editable data (English | aliases <TAB>
+中文 | 别名, one row a term): the packaged assistant/search/glossary.tsv holds general
+health-newspaper vocabulary (hospital grades, institutions, Fujian's cities and counties,
+diseases and campaigns); Settings.glossary_path (ASSISTANT_GLOSSARY_PATH) names another file.
 `BM25` is bm25s.BM25 with its documented override point, build_index_from_ids, vectorised with
 numpy for the default "lucene" method (same scores; bm25s's own loop over documents took 13 s at
 100k chunks, and is still used for other methods).
@@ -24,6 +27,7 @@ import jieba
 import numpy as np
 import scipy.sparse as sp
 
+from assistant.errors import InputFileError
 from assistant.text import CJK_CHARS
 
 GLOSSARY = Path(str(files("assistant.search") / "glossary.tsv"))  # package data
@@ -45,20 +49,31 @@ def tokenize(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def load_glossary(path: Path = GLOSSARY) -> list[tuple[list[str], list[str]]]:
-    """Rows of (English variants, Chinese variants); a missing file means no expansion."""
-    rows = []
-    if not path.is_file():
-        return rows
+def _read_glossary(path: Path, mtime: float) -> list[tuple[list[str], list[str]]]:
+    rows: list[tuple[list[str], list[str]]] = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
         if len(parts) != 2:
-            raise ValueError(f"{path}:{n}: expected 'English<TAB>中文', got {line!r}")
+            raise InputFileError(f"{path}:{n}", f"expected 'English<TAB>中文', got {line!r}")
         en, zh = ([v.strip() for v in p.split("|") if v.strip()] for p in parts)
         rows.append((en, zh))
     return rows
+
+
+def load_glossary(path: Path | None = None) -> list[tuple[list[str], list[str]]]:
+    """Rows of (English variants, Chinese variants) of the glossary at `path` (None: the packaged
+    one; Settings.glossary_path), read again when the file changes. A named file that is missing,
+    or a row without one tab, is an InputFileError; a missing packaged file means no expansion."""
+    if path is None:
+        if not GLOSSARY.is_file():
+            return []
+        path = GLOSSARY
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(str(path), "no such glossary file (ASSISTANT_GLOSSARY_PATH)")
+    return _read_glossary(path, path.stat().st_mtime)
 
 
 def _names(question: str, term: str) -> bool:
@@ -67,8 +82,9 @@ def _names(question: str, term: str) -> bool:
     return re.search(rf"(?<![0-9a-z]){re.escape(term.lower())}(?![0-9a-z])", question) is not None
 
 
-def expand(question: str, path: Path = GLOSSARY) -> str:
-    """The question followed by the glossary counterparts of every term it contains."""
+def expand(question: str, path: Path | None = None) -> str:
+    """The question followed by the counterparts of every term it contains in the glossary at
+    `path` (None: the packaged one)."""
     low = question.lower()
     extra: list[str] = []
     for en, zh in load_glossary(path):

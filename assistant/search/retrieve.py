@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 import faiss
@@ -91,11 +92,12 @@ class Filters:
 class Retrieval:
     """What a search found: the hits, best first; a note for the user when the time the question
     names could not be honoured or undated passages were left out; that time as it was read
-    (None: the question names none)."""
+    (None: the question names none); the glossary file its words were expanded with."""
 
     hits: list[Hit]
     note: str | None = None
     scope: TimeScope | None = None
+    glossary: Path | None = None  # the glossary the question was expanded with (None: packaged)
 
 
 class _Columns:
@@ -174,7 +176,7 @@ class Retriever:
         """BM25 score of every chunk for the glossary-expanded question (None: no known word)."""
         bm = self.index.bm25
         vocab = self.index.vocab
-        ids = list(dict.fromkeys(vocab[t] for t in tokenize(expand(question)) if t in vocab))
+        ids = list(dict.fromkeys(vocab[t] for t in tokenize(expand(question, self.settings.glossary_path)) if t in vocab))
         if bm is None or not ids:
             return None
         return bm.get_scores(ids)
@@ -213,7 +215,7 @@ class Retriever:
             hits, left = search(filters)
             years = sorted({h.chunk.date[:4] for h in hits if h.chunk.date})
             if len(years) < 2:
-                return Retrieval(hits, left, scope)
+                return Retrieval(hits, left, scope, self.settings.glossary_path)
             scope = TimeScope(f"latest ({years[-1]})", f"{years[-1]}-01-01",
                               f"{years[-1]}-12-31", newest=True)
         missing = None
@@ -221,12 +223,13 @@ class Retriever:
             narrowed = filters.narrowed(scope)
             if narrowed is not None and len(self.columns().rows(narrowed)[0]):
                 hits, left = search(narrowed)
-                return Retrieval(hits, left, scope)
+                return Retrieval(hits, left, scope, self.settings.glossary_path)
             what = scope.label if scope.issue is not None else f"issue from {scope.label}"
             missing = f"no {what} in the archive; showing other " \
                       f"{'years' if scope.years else 'issues'}"
         hits, left = search(filters)
-        return Retrieval(hits, "; ".join(filter(None, (missing, left))) or None, scope)
+        return Retrieval(hits, "; ".join(filter(None, (missing, left))) or None, scope,
+                         self.settings.glossary_path)
 
     def _search(self, question: str, qvec: np.ndarray | None, lex: np.ndarray | None,
                 mode: Mode, k: int, rows: np.ndarray | None) -> list[Hit]:
@@ -265,8 +268,6 @@ class Retriever:
 
 def _load_reranker(name: str):
     """A sentence-transformers CrossEncoder (folder or hub name); none ships offline here."""
-    from pathlib import Path
-
     from sentence_transformers import CrossEncoder
     try:
         return CrossEncoder(name, device="cpu", local_files_only=Path(name).is_dir())

@@ -51,8 +51,10 @@ def format_answer(answer: Answer) -> str:
     if answer.citations:
         parts.append("**Sources**  \n" + "  \n".join(
             f"[{i}] {c.label()}" for i, c in enumerate(answer.citations, 1)))
-    if answer.flags:  # what the citation and number checks found: the reader should know
-        parts.append("<small>Checks: " + "; ".join(html.escape(f, quote=False) for f in answer.flags) + "</small>")
+    checked = [f"{answer.checks} profile"] if answer.checks else []  # which checks answered
+    if checked or answer.flags:  # and what they found: the reader should know
+        parts.append("<small>Checks: " + "; ".join(
+            html.escape(f, quote=False) for f in checked + answer.flags) + "</small>")
     return "\n\n".join(parts)
 
 

@@ -1,8 +1,9 @@
 """Years and ordinals: what the question names against what the sources mention.
 
-In:  the question, the retrieved (and the cited) Hits. Out: the years and ordinals ("the 21st
-team", 第二十一批) of the question that the sources, or the cited articles, do not mention; and
-the years in which the passages report the same recurring event (recurring_years).
+In:  the question, the retrieved Hits (and an answer citing them). Out: the years and ordinals
+("the 21st team", 第二十一批) of the question that the sources do not mention; the check
+`about_other` (the articles an answer cites mention none of them); and the years in which the
+passages report the same recurring event (recurring_years).
 An ordinal is read only in an ordinal context: 第21…, 第二十一…, 21st, twenty-first, 首批 (the
 first), “十四五” (the 14th Five-Year Plan). A cardinal with a measure word ("21人", "21 people")
 mentions no ordinal. Years are read as dates.named_years reads them (not "2000万元").
@@ -12,7 +13,10 @@ Not handled: steering retrieval to the year (search/retrieve.py) or refusing (an
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from pathlib import Path
 
+from assistant.answer.checks.cited import cited_hits, passage_texts
 from assistant.answer.checks.numbers import CN_NUMERAL, cn_value
 from assistant.records import Hit
 from assistant.search.dates import named_years
@@ -72,12 +76,6 @@ def unmentioned_ordinals(question: str, texts: list[str]) -> list[str]:
     return [] if not named or named.keys() & mentioned else list(named.values())
 
 
-def passage_texts(hits: list[Hit]) -> list[str]:
-    """Each hit's headline, issue, issue date and passage: what "the sources mention" reads."""
-    return [f"{h.chunk.title} {h.chunk.issue or ''} {h.chunk.date or ''} {h.chunk.text}"
-            for h in hits]
-
-
 def absent_years(question: str, hits: list[Hit], years: list[str] | None = None) -> list[str]:
     """The years the question names (or `years`: those a relative time like "去年" stands for)
     that no retrieved passage, headline or issue date mentions: the sources cannot be about that
@@ -86,36 +84,37 @@ def absent_years(question: str, hits: list[Hit], years: list[str] | None = None)
     return [y for y in dict.fromkeys(named_years(question) + list(years or [])) if y not in text]
 
 
-def about_other(question: str, cited: list[Hit], hits: list[Hit]) -> list[str]:
-    """The years, and the ordinals ("the 21st team"), the question names when the articles of the
-    cited passages mention none of them: an answer about the 2026 event or the 20th team does not
-    answer a question about 2024 or the 21st. An article is read in all its retrieved passages
-    (the year may be in the passage before the cited one); what it says outside them is not seen.
-    """
-    articles = {(h.chunk.file, h.chunk.page, h.chunk.position) for h in cited}
-    texts = passage_texts([h for h in hits
-                           if (h.chunk.file, h.chunk.page, h.chunk.position) in articles])
+def about_other(question: str, hits: list[Hit], reply: str,
+                quotes: Sequence[str] = ()) -> str | None:
+    """A reason when the question names years, or ordinals ("the 21st team"), and the articles the
+    answer cites (cited.cited_hits) mention none of them: an answer about the 2026 event or the
+    20th team does not answer a question about 2024 or the 21st. A question that names none
+    passes; so does one whose year is an issue date of a cited article."""
+    texts = passage_texts(cited_hits(reply, hits))
     years = named_years(question)
     text = " ".join(texts)
-    return ([] if any(y in text for y in years) else years) + unmentioned_ordinals(question, texts)
+    other = ([] if any(y in text for y in years) else years) + unmentioned_ordinals(question, texts)
+    if not other:
+        return None
+    return f"the question asks about {', '.join(other)}; the articles it cites do not mention it"
 
 
 EVENT_CHARS = 4  # a shared event name: at least this many CJK characters (中国医师节, 献血者日)
 
 
-def recurring_years(question: str, hits: list[Hit]) -> list[str]:
+def recurring_years(question: str, hits: list[Hit], glossary: Path | None = None) -> list[str]:
     """The years, oldest first, in which the passages report the same recurring event as the best
     one, when there are two or more: a question that names no year over yearly reports
     (医师节 2023, 2024, 2025) is answered from one of them, and the user should know the others
     exist. Two passages report the same event when their headlines, with digits and ordinals
     taken out, share a run of EVENT_CHARS or more CJK characters of which the question (an
-    English one with its glossary terms, lexical.expand) also has EVENT_CHARS; an English
+    English one with the terms of the `glossary` file, lexical.expand) also has EVENT_CHARS; an English
     question with no glossary term is matched on the headlines alone. A passage's year is its
     issue date's, else the one its headline names; undated passages without one are left out.
     [] when the passages are about one year, or about different things."""
     if not hits:
         return []
-    first, asked = _bare(hits[0].chunk.title), _bare(expand(question))
+    first, asked = _bare(hits[0].chunk.title), _bare(expand(question, glossary))
     years = {_year(hits[0])} - {""}
     for h in hits[1:]:
         shared = _shared_run(first, _bare(h.chunk.title))
