@@ -146,7 +146,8 @@ def test_model_refusal_marker_becomes_plain_refusal(scripted_endpoint, question,
 def test_answer_with_an_invented_number_is_withheld(scripted_endpoint) -> None:
     answer = answerer(scripted_endpoint("香港医务卫生局一行共30人 [2]。")).ask("他们一行共有多少人？")
     assert answer.refused and answer.citations == [] and "档案中没有" in answer.text
-    assert "一行共30人" in answer.flags[0] and "30 is in none of its sources" in answer.flags[0]
+    assert "30 is in none of its sources" in answer.flags[0]
+    assert not any("一行共30人" in f for f in answer.flags)  # the withheld text is never shown
 
 
 @pytest.mark.parametrize("reply", ["[1] The budget is not provided in the given sources.",

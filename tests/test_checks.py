@@ -139,8 +139,7 @@ def test_a_quote_in_a_source_passes_and_a_made_up_one_fires() -> None:
             "“论坛 在福州举行” [2]", "[1]"]  # spacing differs; an empty quote is no made-up one
     assert not_located("?", found, "…", real) is None
     made_up = ["“陈立群一行二十五人到宁德市考察” [1]"]
-    assert not_located("?", found, "…", made_up) == ("its quote “陈立群一行二十五人到宁德市考察” is "
-                                                     "not in the sources")
+    assert not_located("?", found, "…", made_up) == "a sentence it quotes is not in the sources"
 
 
 # ---- repetition: an answer that names nothing the question does not ---------------------------

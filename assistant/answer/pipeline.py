@@ -172,9 +172,10 @@ class Answerer:
         no words."""
         t = time.monotonic()
         mapper, raw, shown = CitationMapper(len(hits)), "", []
-        sources = format_sources(hits, expand(asked), self.settings.passage_chars)
+        sources = format_sources(hits, expand(asked, self.settings.glossary_path),
+                                 self.settings.passage_chars)
         for delta in chain.stream_answer(endpoint, self.settings, asked, sources,
-                                         LANGUAGE_NAME[lang], earlier, tokens=tokens):
+                                         LANGUAGE_NAME[lang], earlier, usage=tokens):
             if not raw:
                 timings.setdefault("first_token", round(time.monotonic() - t, 3))
             raw += delta
