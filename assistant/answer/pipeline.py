@@ -1,13 +1,17 @@
 """Question -> cited Answer: the one answering function behind the CLI, the chat UI and the eval.
 
 In:  a question (plus chat history and optional Filters), Settings, a Retriever (or the index).
-Out: `Answerer.stream()` yields text deltas and then exactly one final records.Answer;
-     `Answerer.ask()` returns just the Answer (cli/commands.ask_command prints it for `assistant ask`).
-Steps: check the question -> condense it with the history -> retrieve, steered by the time the
+Out: `Answerer.stream()` yields a records.Evidence (the best-matching source sentences, shown
+     before the model answers), records.Queued while the question waits for the model, the
+     model's text deltas (a draft) and then exactly one final records.Answer;
+     `Answerer.ask()` returns just the Answer.
+Steps: check the question -> a follow-up is searched with the earlier questions (or, with
+Settings.condense_followups, rewritten by the model) -> retrieve, steered by the time the
 question names (search/retrieve.py: "2024年", "去年", "第1300期") and, when the passages lack a
 year or an ordinal ("the 21st team") it names, by a deeper search for passages that have it
 (dated.py) -> refuse without calling the model when nothing is relevant enough or no passage,
-even then, mentions that year or ordinal -> stream the LLM's reply (the source sentences it
+even then, mentions that year or ordinal -> yield the evidence -> wait for a turn at the model
+(queueing.py) -> stream the LLM's reply over windows of the passages (windows.py) (the source sentences it
 relies on, quoted, then the answer; one reply for the whole question) with [n] citations
 renumbered as they stream -> locate its quotes in the sources and cite the sources they are in
 -> run the checks of the profile (Settings.answer_checks: strict, standard or off; checks/) and
@@ -21,7 +25,7 @@ those years (dated.time_notice). The final Answer.text is authoritative: a UI sh
 streamed text with it (it differs when the model refused, a check withheld the answer or the
 model failed mid-answer).
 Not handled here: LangChain and HTTP (chain.py), the endpoint and the local server (endpoint.py,
-local_server.py), the prompt's sources (prompting.py), citations (citations.py), refusal markers
+local_server.py), the prompt's sources (prompting.py, windows.py), the queue (queueing.py), citations (citations.py), refusal markers
 (refusal.py), the checks (checks/), the extractive fallback (fallback.py), reading the reply's
 quotes (quotes.py), printing (cli/).
 """
@@ -204,7 +208,9 @@ class Answerer:
 
     def _condense(self, question: str, history: list[tuple[str, str]],
                   timings: dict[str, float], tokens: dict[str, int]) -> tuple[str, str]:
-        """(the question to answer, the search query). A follow-up is rewritten by the model as a
+        """(the question to answer, the search query). A follow-up is searched for together with
+        the previous questions, which name what its "他们" refers to (the answering prompt lists
+        them too). With Settings.condense_followups it is first rewritten by the model as a
         standalone question; when that fails or changes nothing ("他们一行共有多少人？" often comes
         back as is from a small model), it is answered as asked and searched for together with
         the previous questions, which name what "他们" refers to."""
