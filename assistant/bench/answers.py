@@ -137,9 +137,10 @@ def run_answers_bench(settings: Settings, n: int = 20, designs: tuple[str, ...] 
     return results
 
 
-def run_threads_bench(settings: Settings, threads: list[int], n: int = 8,
+def run_threads_bench(settings: Settings, threads: list[str], n: int = 8,
                       path: Path = QUESTIONS, log=print) -> dict[str, Any]:
-    """The current design with each llama.cpp thread count, idle and busy."""
+    """The current design with each llama.cpp thread setting, idle and busy: "1" (one thread),
+    "2", or "1/2" (one generating, two reading the prompt)."""
     from assistant.answer.pipeline import Answerer
     from assistant.evaluation.corpus import open_index
     from assistant.search.embed import load_embedder
@@ -150,7 +151,9 @@ def run_threads_bench(settings: Settings, threads: list[int], n: int = 8,
     index = open_index(settings, embedder, questions)
     out: dict[str, Any] = {}
     for t in threads:
-        s = settings.model_copy(update={"llm_threads": t})
+        gen, _, batch = t.partition("/")
+        s = settings.model_copy(update={"llm_threads": int(gen),
+                                        "llm_batch_threads": int(batch) if batch else None})
         answerer = Answerer(s, Retriever(index, embedder, s))
         try:
             answerer.ask("warm-up: 世界献血者日")

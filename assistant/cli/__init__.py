@@ -205,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--questions", type=int, default=20, help="--answers: how many test-half questions")
     sp.add_argument("--designs", default="current,previous", help="--answers: current,previous")
     sp.add_argument("--conditions", default="idle,busy,users4", help="--answers: idle,busy,users4")
-    sp.add_argument("--threads", help="compare llama.cpp thread counts instead, e.g. 1,2")
+    sp.add_argument("--threads", help="compare llama.cpp thread settings instead, e.g. 1,2,1/2 "
+                    "(generating/reading the prompt)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench)
 

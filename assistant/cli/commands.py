@@ -226,7 +226,7 @@ def bench_answers_command(settings: Settings, n: int, designs: list[str], condit
         print(line, file=sys.stderr, flush=True)
 
     if threads:
-        r = run_threads_bench(settings, [int(t) for t in threads.split(",")], min(n, 8), log=log)
+        r = run_threads_bench(settings, threads.split(","), min(n, 8), log=log)
     else:
         r = run_answers_bench(settings, n, tuple(designs), tuple(conditions), log=log)
         r = {f"{d}/{c}": f for d, per in r["designs"].items() for c, f in per.items()}
@@ -264,7 +264,8 @@ def serve_llm_command(settings: Settings, port: int) -> int:
     """`assistant llm serve`: run the local server in the foreground until Ctrl-C."""
     from assistant.answer.local_server import gguf_path, run_server
 
-    server = run_server(gguf_path(settings), port, settings.llm_threads, settings.llm_context)
+    server = run_server(gguf_path(settings), port, settings.llm_threads, settings.llm_context,
+                        settings.llm_batch_threads)
     print(f"llama.cpp serving {settings.llm_model} at http://127.0.0.1:{port}/v1 (Ctrl-C stops)",
           flush=True)
     try:
