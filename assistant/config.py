@@ -85,10 +85,12 @@ class Settings(BaseSettings):
     # question (an extra model call); off: search with the earlier questions, answer with them
     llm_parallel: int = 1  # questions the endpoint answers at once (the local server: one); the
     # others wait their turn and are told their place in the queue
-    llm_context: int = 4096
-    # which checks an answer passes (answer/checks/): strict (all, and one extra yes/no model
-    # call), standard (grounding only), off; auto: strict for small local models, else standard
+    llm_context: int = 8192  # local server: two slots of half this each (local_server.py)
+    # which checks an answer passes (answer/checks/): strict (all; the yes/no model
+    # call only with model_check), standard (grounding only), off; auto: strict for small local models, else standard
     answer_checks: Literal["auto", "strict", "standard", "off"] = "auto"
+    model_check: bool = False  # strict profile: also ask the model, in a second short request,
+    # whether its quotes answer the question (one more model call per answer: off by default)
 
     # questions and the UI
     max_question_chars: int = 1000

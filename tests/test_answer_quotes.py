@@ -89,7 +89,7 @@ QUOTED_WUHAN = "Quote: “本次世界献血者日全国主会场活动设在湖
 
 def test_quotes_the_model_says_do_not_answer_withhold_the_answer(scripted_endpoint) -> None:
     url = scripted_endpoint(QUOTED_WUHAN, "No")
-    answer = answerer(url).ask("Where will next year's World Blood Donor Day event be held?")
+    answer = answerer(url, model_check=True).ask("Where will next year's World Blood Donor Day event be held?")
     assert answer.refused and "do not answer the question" in answer.flags[0]
     (_, _, asked), (_, _, check) = scripted_endpoint.requests(url)
     check = json.loads(check)
@@ -100,12 +100,14 @@ def test_quotes_the_model_says_do_not_answer_withhold_the_answer(scripted_endpoi
 
 
 def test_quotes_the_model_confirms_keep_the_answer(scripted_endpoint) -> None:
-    answer = answerer(scripted_endpoint(QUOTED_WUHAN, "Yes.")).ask("Where was the main event held?")
+    answer = answerer(scripted_endpoint(QUOTED_WUHAN, "Yes."), model_check=True).ask(
+        "Where was the main event held?")
     assert answer.text == "Wuhan [1]" and not answer.refused and "check" in answer.timings
 
 
 def test_check_that_fails_keeps_the_answer_and_says_it_was_not_checked(scripted_endpoint) -> None:
-    answer = answerer(scripted_endpoint(QUOTED_WUHAN, "")).ask("Where was the main event held?")
+    answer = answerer(scripted_endpoint(QUOTED_WUHAN, ""), model_check=True).ask(
+        "Where was the main event held?")
     assert answer.text == "Wuhan [1]" and not answer.refused
     assert "not checked whether the quotes answer the question" in answer.flags[0]
 
@@ -126,6 +128,13 @@ def invented_hits() -> list[Hit]:
 
 def ask(url: str, question: str, profile: str) -> Answer:
     return answerer(url, invented_hits(), answer_checks=profile).ask(question)
+
+
+def test_strict_profile_asks_the_model_once_unless_told_to_check_with_it(scripted_endpoint) -> None:
+    url = scripted_endpoint(QUOTED_FORUM + "Answer: 福州 [1]", "No")
+    answer = ask(url, "论坛在哪里举行？", "strict")
+    assert not answer.refused and answer.checks == "strict"
+    assert len(scripted_endpoint.requests(url)) == 1  # one model call per question by default
 
 
 def test_standard_profile_asks_the_model_once_and_says_so(scripted_endpoint) -> None:
@@ -152,7 +161,7 @@ def test_strict_profile_keeps_a_hedged_answer_that_states_a_fact(scripted_endpoi
                             "venue is not mentioned.", "Yes")
     answer = ask(url, "Where exactly was the forum held?", "strict")
     assert not answer.refused and answer.text.startswith("The forum was held in Fuzhou [1];")
-    assert answer.checks == "strict" and "check" in answer.timings  # the yes/no call was made
+    assert answer.checks == "strict"
 
 
 def test_strict_profile_keeps_the_option_an_either_or_answer_picks(scripted_endpoint) -> None:
@@ -173,7 +182,6 @@ def test_a_question_about_several_reports_is_one_model_reply(scripted_endpoint) 
                             "Quote: “陈立群一行十一人到龙岩市仁和医院考察” [2]\nAnswer: 福州；龙岩 [1][2]", "Yes")
     answer = ask(url, "这两篇报道分别提到了哪个城市？", "strict")
     assert answer.text == "福州；龙岩 [1][2]" and len(answer.citations) == 2
-    first, check = (json.loads(body)["messages"][-1]["content"]
-                    for _, _, body in scripted_endpoint.requests(url))
+    (_, _, body), = scripted_endpoint.requests(url)  # one request: no call per report
+    first = json.loads(body)["messages"][-1]["content"]
     assert FORUM[0] in first and VISIT[0] in first  # both reports in the one reply's sources
-    assert "Yes or No" in check

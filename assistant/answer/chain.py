@@ -107,8 +107,9 @@ def stream_answer(endpoint: Endpoint, settings: Settings, question: str, sources
                   usage: dict[str, int] | None = None) -> Iterator[str]:
     """The model's answer to `question` from the numbered `sources`, as text deltas; `earlier`
     (the conversation's previous questions) says what a follow-up's "he" or "it" refers to.
-    The system message (the fixed instructions and the sources) comes first so that llama.cpp reuses what it read of it for the previous
-    question; token counts are added to `usage`."""
+    The fixed instructions (the system message) come before the sources and the question, so
+    that llama.cpp reuses what it read of them for the previous question; token counts are added
+    to `usage`."""
     prompt = ChatPromptTemplate.from_messages([("system", prompt_text("answer")),
                                                ("human", prompt_text("question"))])
     context = ("Earlier questions in this conversation: " + " / ".join(earlier[-2:]) + "\n"

@@ -119,7 +119,11 @@ def run_server(model: Path, port: int, threads: int, context: int,
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = batch_threads or threads  # reading the prompt
     params.n_ctx = context
-    params.n_parallel = 1  # one answer at a time: the whole context for it
+    # two slots of context/2 each; the queue lets one answer run at a time, and llama.cpp puts a
+    # request in the slot that already holds the longest part of its prompt, so the answer
+    # prompt's fixed instructions stay read (cache_prompt) while a short check request uses the
+    # other slot
+    params.n_parallel = 2
     try:
         return xllamacpp.Server(params)
     except RuntimeError as e:

@@ -270,7 +270,7 @@ class Answerer:
         reply = repair_copying(reply, [hits[n - 1].chunk.text for n in cited])
         if reason := run_checks(profile, question, hits, reply, quotes):
             return withheld(reason)
-        if confirm and located and profile in ASKS_MODEL:
+        if confirm and located and profile in ASKS_MODEL and self.settings.model_check:
             try:
                 if not confirm(list(located)):
                     return withheld("shown only its quotes, the model said they do not answer "

@@ -8,7 +8,8 @@ no source), numbers.ungrounded (a number the cited articles lack), howmany.no_as
 how-many answer without a count), years.about_other (the cited articles are about another year
 or ordinal), repetition.repeats_question (the answer only repeats the question).
 Profiles (Settings.answer_checks, resolved by Settings.checks_profile):
-- strict: every check, and the model asked again whether the quotes answer (ASKS_MODEL); for
+- strict: every check, and, with Settings.model_check, the model asked again whether the
+  quotes answer (ASKS_MODEL: one more model call per answer, off by default); for
   small local models, which invent figures and answer near questions;
 - standard: the grounding checks only (says absent, quote located, numbers grounded), no extra
   model call; for 7B-class and larger endpoints;
