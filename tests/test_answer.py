@@ -262,6 +262,8 @@ def test_ask_command_readable_output_lists_sources(scripted_endpoint, capsys) ->
     out = capsys.readouterr().out
     assert "Sources:" in out and "[1] 002 · p.1 · 4部委联合开展2026年世界献血者日宣传活动" in out
     assert "model test-model · checks strict · " in out
+    # the evidence is printed first, before the model's answer, marked as not the answer
+    assert out.index("Sources found (not yet the answer):") < out.index("口号是“一滴热血”")
 
 
 def test_answer_cut_off_mid_stream_falls_back_with_notice(scripted_endpoint) -> None:
