@@ -54,7 +54,8 @@ def _settings(index_dir: Path, **kw) -> Settings:
 
 def test_planted_instructions_reach_the_model_only_as_fenced_quotes(hostile_index, scripted_endpoint):
     url = scripted_endpoint("口号是“一滴热血，一份爱心；无偿献血，挽救生命” [1]。")
-    settings = _settings(hostile_index, llm_base_url=url, llm_model="m")
+    # whole passages (no windows), so that the planted sentences surely reach the model
+    settings = _settings(hostile_index, llm_base_url=url, llm_model="m", passage_chars=0)
     answerer = Answerer(settings, open_retriever(settings))
     answer = answerer.ask(QUESTION)
     assert not answer.fallback and not answer.refused
