@@ -1,12 +1,30 @@
 """The extractive fallback: the question and Hits in, quoted source sentences with citations out.
 
 Used when the LLM fails (down, too slow, garbage): the best-matching source sentences, each quoted
-with its [n]. Not handled here: deciding when to fall back (pipeline.py).
+with its [n] (`fallback_answer()`: as an Answer under a notice naming the failure); the same
+sentences are the evidence shown before the model answers. Not handled here: deciding when to fall back (pipeline.py).
 """
 
 from __future__ import annotations
 
-from assistant.records import Citation, Hit
+from assistant.records import Answer, Citation, Hit
+
+NOTICE = {"en": "The language model is unavailable ({reason}); showing the best-matching "
+                "sentences from the sources instead.",
+          "zh": "语言模型不可用（{reason}），以下为来源中最相关的原文句子。"}
+
+
+def notices(*parts: str | None) -> str | None:
+    """The notices that are set, joined in order (None when none is)."""
+    return " ".join(filter(None, parts)) or None
+
+
+def fallback_answer(question: str, hits: list[Hit], lang: str, reason: str,
+                    notice: str | None = None) -> Answer:
+    """The extractive answer, with `notice` (e.g. the retriever's) before the failure's."""
+    text, citations = extractive_answer(question, hits)
+    return Answer(question, text, citations, fallback=True, model="extractive",
+                  notice=notices(notice, NOTICE[lang].format(reason=reason)))
 from assistant.text import grams, quote_sentences
 
 

@@ -40,7 +40,7 @@ from assistant.answer import chain, dated
 from assistant.answer.checks import ASKS_MODEL, repetition, run_checks
 from assistant.answer.citations import CITE, CitationMapper, cited_numbers, has_words
 from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
-from assistant.answer.fallback import extractive_answer
+from assistant.answer.fallback import extractive_answer, fallback_answer, notices
 from assistant.answer.local_server import SharedServer
 from assistant.answer.prompting import LANGUAGE_NAME, format_sources, language
 from assistant.answer.queueing import ModelQueue
@@ -53,9 +53,6 @@ from assistant.records import Answer, Evidence, Hit, Queued
 from assistant.search.lexical import expand
 
 log = logging.getLogger(__name__)
-NOTICE = {"en": "The language model is unavailable ({reason}); showing the best-matching "
-                "sentences from the sources instead.",
-          "zh": "语言模型不可用（{reason}），以下为来源中最相关的原文句子。"}
 
 
 def check_question(question: str, settings: Settings) -> str:
@@ -163,9 +160,9 @@ class Answerer:
                 else:
                     yield out
         except (EndpointError, ModelError) as e:
-            yield self._fallback(question, hits, lang, str(e), notice)
+            yield fallback_answer(question, hits, lang, str(e), notice)
             return
-        answer.model, answer.notice = endpoint.model, _notices(notice, answer.notice)
+        answer.model, answer.notice = endpoint.model, notices(notice, answer.notice)
         yield answer
 
     def _reply(self, endpoint: Endpoint, question: str, asked: str, hits: list[Hit], lang: str,
@@ -292,22 +289,13 @@ class Answerer:
         return Answer(question, text, mapper.citations(hits), flags=mapper.flags + flags,
                       quote=shown, checks=profile)
 
-    def _fallback(self, question: str, hits: list[Hit], lang: str, reason: str,
-                  notice: str | None = None) -> Answer:
-        text, citations = extractive_answer(question, hits)
-        return Answer(question, text, citations, fallback=True, model="extractive",
-                      notice=_notices(notice, NOTICE[lang].format(reason=reason)))
-
     def _done(self, answer: Answer, timings: dict[str, float], t0: float,
               tokens: dict[str, int] | None = None, notice: str | None = None) -> Answer:
         """The answer with its timings, token counts, check profile and `notice` (before any
         notice it has)."""
         answer.checks = answer.checks or self.settings.checks_profile
-        answer.notice = _notices(notice, answer.notice)
+        answer.notice = notices(notice, answer.notice)
         answer.timings = {**timings, "total": round(time.monotonic() - t0, 3)}
         answer.tokens = dict(tokens or {})
         return answer
 
-
-def _notices(*notices: str | None) -> str | None:
-    return " ".join(filter(None, notices)) or None

@@ -122,7 +122,7 @@ def run_answers_bench(settings: Settings, n: int = 20, designs: tuple[str, ...] 
         s = settings.model_copy(update=DESIGNS[design])
         answerer = Answerer(s, Retriever(index, embedder, s))
         try:
-            answerer.ask("warm-up: 世界献血者日")  # the server's start is not a user's wait
+            answerer.ask("warm-up")  # the server's start is not a user's wait
             per: dict[str, Any] = {}
             single: dict[str, str] | None = None
             for condition in conditions:
@@ -156,7 +156,7 @@ def run_threads_bench(settings: Settings, threads: list[str], n: int = 8,
                                         "llm_batch_threads": int(batch) if batch else None})
         answerer = Answerer(s, Retriever(index, embedder, s))
         try:
-            answerer.ask("warm-up: 世界献血者日")
+            answerer.ask("warm-up")
             for condition in ("idle", "busy"):
                 log(f"bench --threads: {t} thread(s) / {condition}")
                 out[f"threads={t}/{condition}"] = summary(run_condition(answerer, questions, condition))
