@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,21 +121,29 @@ def run_answers_bench(settings: Settings, n: int = 20, designs: tuple[str, ...] 
     results: dict[str, Any] = {"questions": len(questions), "split": "test", "designs": {}}
     for design in designs:
         s = settings.model_copy(update=DESIGNS[design])
-        answerer = Answerer(s, Retriever(index, embedder, s))
-        try:
-            answerer.ask("warm-up")  # the server's start is not a user's wait
-            per: dict[str, Any] = {}
-            single: dict[str, str] | None = None
-            for condition in conditions:
-                log(f"bench --answers: {design} / {condition} ({len(questions)} questions)")
+        per: dict[str, Any] = {}
+        single: dict[str, str] | None = None
+        for condition in conditions:
+            log(f"bench --answers: {design} / {condition} ({len(questions)} questions)")
+            with fresh(Answerer(s, Retriever(index, embedder, s))) as answerer:
                 rows = run_condition(answerer, questions, condition)
-                if condition == "idle":
-                    single = {r["id"]: r["answer"] for r in rows}
-                per[condition] = summary(rows, single if condition == "users4" else None)
-            results["designs"][design] = per
-        finally:
-            answerer.close()
+            if condition == "idle":
+                single = {r["id"]: r["answer"] for r in rows}
+            per[condition] = summary(rows, single if condition == "users4" else None)
+        results["designs"][design] = per
     return results
+
+
+@contextmanager
+def fresh(answerer):
+    """The answerer with its model warmed up (the server's start is not a user's wait) and with
+    nothing of the bench's questions in the server's prompt cache: a new server per condition,
+    so a condition never reads prompts an earlier one left cached."""
+    try:
+        answerer.ask("warm-up")
+        yield answerer
+    finally:
+        answerer.close()
 
 
 def run_threads_bench(settings: Settings, threads: list[str], n: int = 8,
@@ -154,12 +163,8 @@ def run_threads_bench(settings: Settings, threads: list[str], n: int = 8,
         gen, _, batch = t.partition("/")
         s = settings.model_copy(update={"llm_threads": int(gen),
                                         "llm_batch_threads": int(batch) if batch else None})
-        answerer = Answerer(s, Retriever(index, embedder, s))
-        try:
-            answerer.ask("warm-up")
-            for condition in ("idle", "busy"):
-                log(f"bench --threads: {t} thread(s) / {condition}")
+        for condition in ("idle", "busy"):
+            log(f"bench --threads: {t} thread(s) / {condition}")
+            with fresh(Answerer(s, Retriever(index, embedder, s))) as answerer:
                 out[f"threads={t}/{condition}"] = summary(run_condition(answerer, questions, condition))
-        finally:
-            answerer.close()
     return out
