@@ -59,6 +59,17 @@ def test_the_first_question_goes_at_once_and_the_next_waits_its_turn() -> None:
     second.leave()
 
 
+def test_a_long_wait_repeats_its_place_so_a_stream_never_goes_silent() -> None:
+    queue = ModelQueue(1)
+    first, second = queue.ticket(), queue.ticket()
+    list(first.waiting())
+    waits = second.waiting(poll=0.01, heartbeat=0.05)
+    assert [next(waits), next(waits), next(waits)] == [1, 1, 1]  # unchanged, yet said again
+    first.leave()
+    assert list(waits) == []
+    second.leave()
+
+
 def test_places_move_up_when_a_waiting_question_gives_up() -> None:
     queue = ModelQueue(1)
     a, b, c = queue.ticket(), queue.ticket(), queue.ticket()

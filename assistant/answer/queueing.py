@@ -3,7 +3,9 @@
 In:  the number of questions the endpoint works on at once (Settings.llm_parallel; the local
      llama.cpp server answers one at a time).
 Out: `ModelQueue.ticket()` -> a Ticket whose `waiting()` yields how many questions are ahead
-     each time that changes, and returns when it is this question's turn; `leave()` ends the turn
+     each time that changes (and again every `heartbeat` seconds while it does not, so that a
+     streamed reply never goes silent long enough for a client or proxy to drop it), and
+     returns when it is this question's turn; `leave()` ends the turn
      (call it in a `finally`, so a closed stream never holds the model).
 Why: several users (UI sessions, API clients) share one model; a question that waits should say
 where it stands instead of timing out, and its timeout should start when its turn does.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 
 
@@ -44,10 +47,11 @@ class Ticket:
         self._queue, self._number = queue, number
         self._state = "waiting"
 
-    def waiting(self, poll: float = 0.5) -> Iterator[int]:
-        """Yields the number of questions ahead whenever it changes (nothing when the model is
-        free); returns once this ticket holds a turn."""
-        q, last = self._queue, None
+    def waiting(self, poll: float = 0.5, heartbeat: float = 15.0) -> Iterator[int]:
+        """Yields the number of questions ahead whenever it changes, and again after `heartbeat`
+        seconds without a change (nothing when the model is free); returns once this ticket
+        holds a turn."""
+        q, last, said = self._queue, None, 0.0
         while True:
             with q._cond:
                 ahead = q._ahead(self._number)
@@ -56,11 +60,10 @@ class Ticket:
                     q._busy += 1
                     self._state = "served"
                     return
-                if ahead != last:
-                    last = ahead
-                else:
+                if ahead == last and time.monotonic() - said < heartbeat:
                     q._cond.wait(poll)
                     continue
+                last, said = ahead, time.monotonic()
             yield ahead
 
     def leave(self) -> None:
