@@ -17,14 +17,13 @@ Not handled here: answer quality (`assistant eval`), printing (cli/show.py). A r
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
-
-import json
 
 import httpx
 
