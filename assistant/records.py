@@ -170,6 +170,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     tokens: dict[str, int] = field(default_factory=dict)  # prompt/generated tokens of model calls
     checks: str = ""  # the check profile that answered: strict, standard or off (answer/checks/)
+    # the same model reply checked under other profiles (Answerer(also_profiles=...), for the
+    # evaluation); empty when the model was not asked; never shown, not in to_dict()
+    alternatives: dict[str, Answer] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.text,

@@ -43,9 +43,9 @@ class ListRetriever:
         return Retrieval(self.search(question, k, filters, mode))
 
 
-def answerer(url: str, hits: list[Hit] | None = None, **kw) -> Answerer:
+def answerer(url: str, hits: list[Hit] | None = None, also_profiles: list[str] = (), **kw) -> Answerer:
     """An Answerer over the hand-built hits, asking the endpoint at `url`; the strict checks
     unless `answer_checks` says otherwise (a model named "test-model" would get "standard")."""
     kw.setdefault("answer_checks", "strict")
     settings = Settings(llm_base_url=url, llm_model="test-model", llm_max_tokens=30, **kw)
-    return Answerer(settings, ListRetriever(make_hits() if hits is None else hits))
+    return Answerer(settings, ListRetriever(make_hits() if hits is None else hits), also_profiles)

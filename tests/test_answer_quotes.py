@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from answerhits import PASSAGES, answerer
 
+from assistant.errors import AssistantError
 from assistant.records import Answer, Chunk, Hit
 
 # ---- the Quote/Answer reply form ------------------------------------------------------------
@@ -154,6 +156,23 @@ def test_off_profile_withholds_nothing_but_still_maps_citations(scripted_endpoin
     answer = ask(scripted_endpoint("论坛共有300名代表参会 [1][9]。"), "有多少代表参会？", "off")
     assert not answer.refused and answer.text == "论坛共有300名代表参会 [1]。"
     assert answer.flags == ["dropped citation [9]: there is no source 9"] and answer.checks == "off"
+
+
+def test_one_reply_is_checked_under_other_profiles_without_asking_again(scripted_endpoint) -> None:
+    url = scripted_endpoint("论坛共有300名代表参会 [1][9]。")  # a number no source has
+    answer = answerer(url, invented_hits(), answer_checks="strict",
+                      also_profiles=["standard", "off"]).ask("有多少代表参会？")
+    assert len(scripted_endpoint.requests(url)) == 1  # one model call for three profiles
+    assert answer.refused and answer.checks == "strict"
+    standard, off = answer.alternatives["standard"], answer.alternatives["off"]
+    assert standard.refused and standard.checks == "standard"
+    assert not off.refused and off.text == "论坛共有300名代表参会 [1]。" and off.checks == "off"
+    assert off.timings == answer.timings and "alternatives" not in answer.to_dict()
+
+
+def test_an_unknown_profile_is_refused_by_name() -> None:
+    with pytest.raises(AssistantError, match="unknown check profile.*lenient"):
+        answerer("http://127.0.0.1:9/v1", also_profiles=["standard", "lenient"])
 
 
 def test_strict_profile_keeps_a_hedged_answer_that_states_a_fact(scripted_endpoint) -> None:

@@ -37,18 +37,24 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.answer import chain, dated
-from assistant.answer.checks import ASKS_MODEL, repetition, run_checks
+from assistant.answer.checks import ASKS_MODEL, PROFILES, repetition, run_checks
 from assistant.answer.citations import CITE, CitationMapper, cited_numbers, has_words
 from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
 from assistant.answer.fallback import extractive_answer, fallback_answer, notices
 from assistant.answer.local_server import SharedServer
 from assistant.answer.prompting import LANGUAGE_NAME, format_sources, language
 from assistant.answer.queueing import ModelQueue
-from assistant.answer.quotes import (MIN_QUOTE_SHARE, best_source, locate_quote, quote_text,
-                                     repair_copying, split_reply)
+from assistant.answer.quotes import (
+    MIN_QUOTE_SHARE,
+    best_source,
+    locate_quote,
+    quote_text,
+    repair_copying,
+    split_reply,
+)
 from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal
 from assistant.config import Settings
-from assistant.errors import EndpointError, ModelError, QuestionError
+from assistant.errors import AssistantError, EndpointError, ModelError, QuestionError
 from assistant.records import Answer, Evidence, Hit, Queued
 from assistant.search.lexical import expand
 
@@ -77,10 +83,18 @@ def is_relevant(hits: list[Hit], settings: Settings) -> bool:
 
 class Answerer:
     """Holds the retriever and the endpoint (starting the local server on first use) across
-    questions; safe to share between threads (the chat UI's sessions do)."""
+    questions; safe to share between threads (the chat UI's sessions do).
+    `also_profiles`: check profiles (checks/) besides Settings.checks_profile under which each
+    model reply is checked too, without asking the model again; the results go to
+    Answer.alternatives, for the evaluation to compare profiles on the same replies."""
 
-    def __init__(self, settings: Settings, retriever=None) -> None:
+    def __init__(self, settings: Settings, retriever=None,
+                 also_profiles: Sequence[str] = ()) -> None:
         self.settings = settings
+        if unknown := set(also_profiles) - set(PROFILES):
+            raise AssistantError(f"unknown check profile(s) {', '.join(sorted(unknown))}; "
+                                 f"known: {', '.join(PROFILES)}")
+        self.also_profiles = [p for p in also_profiles if p != settings.checks_profile]
         self._retriever = retriever
         self._local = SharedServer(settings)
         self._queue = ModelQueue(settings.llm_parallel)
@@ -162,7 +176,8 @@ class Answerer:
         except (EndpointError, ModelError) as e:
             yield fallback_answer(question, hits, lang, str(e), notice)
             return
-        answer.model, answer.notice = endpoint.model, notices(notice, answer.notice)
+        for a in [answer, *answer.alternatives.values()]:
+            a.model, a.notice = endpoint.model, notices(notice, a.notice)
         yield answer
 
     def _reply(self, endpoint: Endpoint, question: str, asked: str, hits: list[Hit], lang: str,
@@ -201,7 +216,10 @@ class Answerer:
             finally:
                 timings["check"] = round(time.monotonic() - t, 3)
 
-        yield self._final(question, quotes, reply, hits, lang, confirm)
+        answer = self._final(question, quotes, reply, hits, lang, confirm)
+        answer.alternatives = {p: self._final(question, quotes, reply, hits, lang, confirm, p)
+                               for p in self.also_profiles}
+        yield answer
 
     def _condense(self, question: str, history: list[tuple[str, str]],
                   timings: dict[str, float], tokens: dict[str, int]) -> tuple[str, str]:
@@ -226,7 +244,8 @@ class Answerer:
         return question, " ".join([q for q, _ in history[-2:]] + [question])
 
     def _final(self, question: str, quotes: list[str], reply: str, hits: list[Hit], lang: str,
-               confirm: Callable[[list[str]], bool] | None = None) -> Answer:
+               confirm: Callable[[list[str]], bool] | None = None,
+               profile: str | None = None) -> Answer:
         """The checked answer from the model's reply (`quotes` are its Quote lines).
         The quotes are located in the sources: the answer cites the sources they are in (a
         misnumbered quote's [n] is corrected) and characters it mis-copied from them are put
@@ -234,8 +253,9 @@ class Answerer:
         check withholds the answer, i.e. refuses with the check's reason flagged; in the strict
         profile an answer that only repeats the question is replaced by its quotes, and `confirm`
         (the model asked again, shown only the quotes) withholds it on a No. Citations are then
-        numbered from [1]; an uncited answer gets the source its words come from, flagged."""
-        profile, said = self.settings.checks_profile, reply
+        numbered from [1]; an uncited answer gets the source its words come from, flagged.
+        `profile`: another profile than Settings.checks_profile (Answerer.also_profiles)."""
+        profile, said = profile or self.settings.checks_profile, reply
 
         def withheld(reason: str) -> Answer:  # the withheld text is logged, never shown
             log.info("withheld the model's answer %r: %s", said[:300], reason)
@@ -293,9 +313,11 @@ class Answerer:
               tokens: dict[str, int] | None = None, notice: str | None = None) -> Answer:
         """The answer with its timings, token counts, check profile and `notice` (before any
         notice it has)."""
-        answer.checks = answer.checks or self.settings.checks_profile
-        answer.notice = notices(notice, answer.notice)
-        answer.timings = {**timings, "total": round(time.monotonic() - t0, 3)}
-        answer.tokens = dict(tokens or {})
+        total = round(time.monotonic() - t0, 3)
+        for a in [answer, *answer.alternatives.values()]:
+            a.checks = a.checks or self.settings.checks_profile
+            a.notice = notices(notice, a.notice)
+            a.timings = {**timings, "total": total}
+            a.tokens = dict(tokens or {})
         return answer
 

@@ -67,7 +67,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.cli.commands import eval_command
     return eval_command(_settings(args), questions=args.questions, as_json=args.json,
                         baseline=args.baseline, out_dir=args.out, retrieval_only=args.retrieval_only,
-                        split=args.split, archive=args.archive, index_given=bool(args.index))
+                        split=args.split, archive=args.archive, index_given=bool(args.index),
+                        also_profiles=[p for p in args.also_profiles.split(",") if p])
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -176,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--split", choices=["dev", "test", "all"], default="all", help="which half to run")
     sp.add_argument("--archive", metavar="FILE", help="article export the questions are about: its index "
                     "(with data/sample) is built if missing, cached under the cache folder unless --index")
+    sp.add_argument("--also-profiles", default="", metavar="P,Q",
+                    help="also score each model reply under these check profiles (strict, "
+                         "standard, off), with no extra model calls")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)
 

@@ -161,5 +161,10 @@ def console_summary(summary: dict[str, Any]) -> str:
         if key.startswith(("answers/", "refusal/")) and key.split("/")[-1] in (
                 "key_fact_accuracy", "list_f1", "citation_recall", *REFUSAL):
             lines.append(f"{key:44} {_fmt(value)}")
+    for profile, figures in summary.get("profiles", {}).items():
+        lines.append(f"checks profile {profile} (the same model replies):")
+        lines += [f"  {key:42} {_fmt(value)}" for key, value in figures.items()
+                  if key.split("/")[-1] in ("key_fact_accuracy", "list_f1", "citation_recall",
+                                            *REFUSAL)]
     lines.append(f"wall time {summary['meta']['wall_seconds']} s")
     return "\n".join(lines)

@@ -7,6 +7,8 @@ Out: a summary dict (flat metric names -> numbers, plus per-question details), w
      report by report.py; exit status 1 when a gated metric fell by more than its tolerance
      (metrics.GATES), 0 otherwise. A run on one half is compared with a baseline of the whole set
      on that half's figures only (names with `/dev/` or `/test/`), and vice versa.
+With `also_profiles`, each model reply is also checked under those check profiles (without asking
+the model again) and scored: summary["profiles"][name] holds each profile's answer figures.
 Retrieval queries for follow-ups are the previous user questions and the question joined by
 spaces (retrieval-only runs cannot call the LLM to condense them); the answerer gets the same
 history as (question, "") turns and condenses it itself.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +96,7 @@ def run_answers(answerer, questions: list[Question], on_answer=None) -> dict[str
 
 def run_eval(settings: Settings, questions_path: Path, retrieval_only: bool = False,
              on_answer=None, split: str = "all", archive: Path | None = None,
-             index_given: bool = True) -> dict[str, Any]:
+             index_given: bool = True, also_profiles: Sequence[str] = ()) -> dict[str, Any]:
     """Everything but the baseline: load (or build) the index, run the questions, score them.
     archive: the archive the questions are about (default: the question set's sidecar);
     index_given: False when settings.index_dir is only the default (an archive then uses the cache)."""
@@ -110,15 +113,21 @@ def run_eval(settings: Settings, questions_path: Path, retrieval_only: bool = Fa
     results = retrieval_metrics(questions, runs)
     t2 = time.monotonic()
     rows: dict[str, dict[str, Any]] = {}
+    profiles: dict[str, dict[str, float]] = {}
     if not retrieval_only:
         from assistant.answer.pipeline import Answerer
-        answerer = Answerer(settings, Retriever(index, embedder, settings))
+        answerer = Answerer(settings, Retriever(index, embedder, settings), also_profiles)
         try:
             answers = run_answers(answerer, questions, on_answer)
         finally:
             answerer.close()
         rows = {q.id: score_answer(q, answers[q.id]) for q in questions}
         results.update(answer_metrics(questions, rows))
+        profiles[settings.checks_profile] = answer_figures(results)
+        for p in answerer.also_profiles:
+            other = {q.id: score_answer(q, answers[q.id].alternatives.get(p, answers[q.id]))
+                     for q in questions}
+            profiles[p] = answer_figures(answer_metrics(questions, other))
     per_question = [{"id": q.id, "lang": q.lang, "type": q.type, "split": q.split, "question": q.question,
                      "gold_rank": {mode: min(m.first_ranks(r["ranked"], q.gold_groups).values(), default=None)
                                    for mode, r in runs[q.id].items()} if q.answerable else None,
@@ -132,7 +141,13 @@ def run_eval(settings: Settings, questions_path: Path, retrieval_only: bool = Fa
             "wall_seconds": round(time.monotonic() - t0, 1), "setup_seconds": round(t1 - t0, 1),
             "retrieval_seconds": round(t2 - t1, 1), "answer_seconds": round(time.monotonic() - t2, 1),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return {"meta": meta, "metrics": results, "per_question": per_question}
+    summary = {"meta": meta, "metrics": results, "per_question": per_question}
+    return summary | ({"profiles": profiles} if len(profiles) > 1 else {})
+
+
+def answer_figures(metrics: dict[str, float]) -> dict[str, float]:
+    """The answer-quality figures among `metrics` (no retrieval, no latencies)."""
+    return {k: v for k, v in metrics.items() if k.startswith(("answers/", "refusal/"))}
 
 
 def comparable(metrics: dict[str, float], run_split: str, base_split: str) -> dict[str, float]:
