@@ -61,8 +61,9 @@ class Settings(BaseSettings):
     # index and retrieval
     ann_threshold: int = 20000  # above this many chunks FAISS uses an approximate (HNSW) index
     top_k: int = 4  # passages given to the LLM (5 was slower and no better: README "Measured")
-    passage_chars: int = 160  # of each passage the LLM reads the sentences around those sharing
-    # words with the question, about this many characters (0: whole passages)
+    passage_chars: int = 320  # of each passage the LLM reads the sentences around those sharing
+    # words with the question, about this many characters (0: whole passages); 160 and 240 cut
+    # facts the answer needs (README "While the model works")
     candidates: int = 50  # per retriever, before fusion
     rrf_k: int = 60
     reranker: str | None = None  # a sentence-transformers CrossEncoder folder or name; off by default

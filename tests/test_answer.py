@@ -88,6 +88,15 @@ def test_stream_from_a_real_server_yields_deltas_then_one_answer(llama_server: s
     assert sum(isinstance(i, Answer) for i in items) == 1
 
 
+def test_the_fixed_instructions_are_read_once_and_reused_by_the_next_question(llama_server) -> None:
+    """The instructions come first in every prompt and requests ask llama.cpp to keep what it
+    read (cache_prompt): the second question's prompt starts from the first one's tokens."""
+    a = answerer(llama_server)
+    a.ask("When is World Blood Donor Day?")
+    second = a.ask("Who visited the Fujian health commission?")
+    assert 0 < second.tokens.get("cached", 0) < second.tokens["prompt"]
+
+
 def test_streamed_reply_becomes_a_cited_answer(chat_standin) -> None:
     model = chat_standin(quoting_reply)
     items = list(answerer(model.url).stream("2026年世界献血者日的主会场设在哪里？"))

@@ -69,7 +69,8 @@ def _stream(chain, inputs: dict, endpoint: Endpoint, settings: Settings, first_w
             usage: dict[str, int] | None = None) -> Iterator[str]:
     """Deltas of one run of `chain` (prompt | chat model); EndpointError on any failure, on an
     empty reply, when the first token takes longer than `first_wait` seconds or a later one
-    longer than Settings.llm_timeout. Token counts are added to `usage` (prompt, generated)."""
+    longer than Settings.llm_timeout. Token counts are added to `usage`: prompt, generated, and
+    cached (prompt tokens the server reused from an earlier request, when it says so)."""
     got_any = False
     deadline = time.monotonic() + first_wait
     try:
@@ -80,6 +81,8 @@ def _stream(chain, inputs: dict, endpoint: Endpoint, settings: Settings, first_w
             if meta and usage is not None:
                 usage["prompt"] = usage.get("prompt", 0) + meta.get("input_tokens", 0)
                 usage["generated"] = usage.get("generated", 0) + meta.get("output_tokens", 0)
+                if cached := (meta.get("input_token_details") or {}).get("cache_read"):
+                    usage["cached"] = usage.get("cached", 0) + cached
             delta = chunk.content if isinstance(chunk.content, str) else ""
             if delta:
                 got_any = True

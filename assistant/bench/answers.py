@@ -33,7 +33,7 @@ from assistant.records import Answer, Evidence
 QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
 DESIGNS = {"current": {}, "previous": {"passage_chars": 0, "condense_followups": True}}
 CONDITIONS = ("idle", "busy", "users4")
-FIGURES = ("evidence", "first_token", "total", "prompt_tokens", "generated_tokens")
+FIGURES = ("evidence", "first_token", "total", "prompt_tokens", "cached_tokens", "generated_tokens")
 
 
 def pick(path: Path, n: int, split: str = "test") -> list[Question]:
@@ -57,6 +57,7 @@ def timed(answerer, q: Question) -> dict[str, Any]:
     row = score_answer(q, answer)
     return {**row, **seen, "total": round(time.monotonic() - t0, 3),
             "prompt_tokens": answer.tokens.get("prompt", 0),
+            "cached_tokens": answer.tokens.get("cached", 0),
             "generated_tokens": answer.tokens.get("generated", 0),
             "timed_out": answer.fallback and "too long" in (answer.notice or "")}
 

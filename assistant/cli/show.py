@@ -97,7 +97,8 @@ def print_answer(answer: Answer) -> None:
     print("  " + " · ".join(filter(None, (
         answer.model and f"model {answer.model}", answer.checks and f"checks {answer.checks}",
         took is not None and f"{took:.1f} s",
-        answer.tokens and f"{answer.tokens.get('prompt', 0)} prompt and "
+        answer.tokens and f"{answer.tokens.get('prompt', 0)} prompt "
+                          f"({answer.tokens.get('cached', 0)} reused) and "
                           f"{answer.tokens.get('generated', 0)} generated tokens"))))
     print()
 
