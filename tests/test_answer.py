@@ -14,15 +14,15 @@ import pytest
 from answerhits import PASSAGES, ListRetriever, answerer, make_hits
 from conftest import quoting_reply
 
-from assistant.answer.checks.years import absent_years
-from assistant.answer.pipeline import Answerer, check_question, is_relevant
+from assistant.answer.admission import check_question, is_relevant
 from assistant.answer.chain import prompt_text
+from assistant.answer.checks.years import absent_years
+from assistant.answer.pipeline import Answerer
 from assistant.cli.commands import ask_command
 from assistant.config import Settings
 from assistant.errors import QuestionError
 from assistant.records import Answer, Evidence
 from assistant.search.retrieve import Filters
-
 
 # ---- pure parts -----------------------------------------------------------------------------
 

@@ -1,33 +1,29 @@
 """Question -> cited Answer: the one answering function behind the CLI, the chat UI and the eval.
 
 In:  a question (plus chat history and optional Filters), Settings, a Retriever (or the index).
-Out: `Answerer.stream()` yields a records.Evidence (the best-matching source sentences, shown
-     before the model answers), records.Queued while the question waits for the model, the
-     model's text deltas (a draft) and then exactly one final records.Answer;
-     `Answerer.ask()` returns just the Answer.
+Out: `Answerer.stream()` yields a records.Evidence (the best source sentences, shown before the
+     model answers), records.Queued while the question waits for the model, the model's text
+     deltas (a draft), then exactly one records.Answer; `Answerer.ask()` returns the Answer.
 Steps: check the question -> a follow-up is searched with the earlier questions (or, with
 Settings.condense_followups, rewritten by the model) -> retrieve, steered by the time the
 question names (search/retrieve.py: "2024年", "去年", "第1300期") and, when the passages lack a
 year or an ordinal ("the 21st team") it names, by a deeper search for passages that have it
 (dated.py) -> refuse without calling the model when nothing is relevant enough or no passage,
 even then, mentions that year or ordinal -> yield the evidence -> wait for a turn at the model
-(queueing.py) -> stream the LLM's reply over windows of the passages (windows.py) (the source sentences it
-relies on, quoted, then the answer; one reply for the whole question) with [n] citations
-renumbered as they stream -> locate its quotes in the sources and cite the sources they are in
--> run the checks of the profile (Settings.answer_checks: strict, standard or off; checks/) and
-withhold (refuse, giving the check's reason) an answer that fails one; in the strict profile, ask
-the model again, in a short fresh request that shows only the quoted sentences, whether they
-answer the question, and withhold on a No -> on any endpoint failure, or a reply with no words,
-an extractive answer with a notice. Answer.checks names the profile that answered.
-Answer.notice carries the retriever's note ("no issue from 2022 in the archive; showing other
-years"), or, for a question naming no time over one recurring event reported in several years,
-those years (dated.time_notice). The final Answer.text is authoritative: a UI should replace the
-streamed text with it (it differs when the model refused, a check withheld the answer or the
-model failed mid-answer).
+(queueing.py) -> stream the LLM's reply over windows of the passages (windows.py): the source
+sentences it relies on, quoted, then the answer, [n] renumbered as they stream -> locate its
+quotes in the sources and cite the sources they are in -> run the checks of the profile
+(Settings.answer_checks: strict, standard or off; checks/) and withhold (refuse, giving the
+reason) an answer that fails one; with Settings.model_check, strict also asks the model whether
+the quoted sentences alone answer, and withholds on a No -> on any endpoint failure, or a reply
+with no words, an extractive answer with a notice. Answer.checks names the profile.
+Answer.notice: the retriever's note ("no issue from 2022 in the archive") or the years of an
+undated recurring event (dated.time_notice). A UI replaces the streamed draft with Answer.text.
 Not handled here: LangChain and HTTP (chain.py), the endpoint and the local server (endpoint.py,
-local_server.py), the prompt's sources (prompting.py, windows.py), the queue (queueing.py), citations (citations.py), refusal markers
-(refusal.py), the checks (checks/), the extractive fallback (fallback.py), reading the reply's
-quotes (quotes.py), printing (cli/).
+local_server.py), whether a question is taken and its passages worth the model (admission.py),
+the prompt's sources (prompting.py, windows.py), the queue (queueing.py), citations
+(citations.py), refusal markers (refusal.py), the checks (checks/), the extractive fallback
+(fallback.py), reading the reply's quotes (quotes.py), printing (cli/).
 """
 
 from __future__ import annotations
@@ -37,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.answer import chain, dated
+from assistant.answer.admission import check_question, is_relevant
 from assistant.answer.checks import ASKS_MODEL, PROFILES, repetition, run_checks
 from assistant.answer.citations import CITE, CitationMapper, cited_numbers, has_words
 from assistant.answer.endpoint import Endpoint, is_healthy, remote_endpoint
@@ -54,31 +51,11 @@ from assistant.answer.quotes import (
 )
 from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal
 from assistant.config import Settings
-from assistant.errors import AssistantError, EndpointError, ModelError, QuestionError
+from assistant.errors import AssistantError, EndpointError, ModelError
 from assistant.records import Answer, Evidence, Hit, Queued
 from assistant.search.lexical import expand
 
 log = logging.getLogger(__name__)
-
-
-def check_question(question: str, settings: Settings) -> str:
-    q = question.strip()
-    if not q:
-        raise QuestionError("the question is empty")
-    if len(q) > settings.max_question_chars:
-        raise QuestionError(f"the question is {len(q)} characters long; the limit is "
-                            f"{settings.max_question_chars} (ASSISTANT_MAX_QUESTION_CHARS)")
-    return q
-
-
-def is_relevant(hits: list[Hit], settings: Settings) -> bool:
-    """Whether the best passage is close enough to the question to be worth asking the model:
-    its cosine score reaches Settings.min_dense_score (calibrated for the default embedding model);
-    without dense scores (a BM25-only search), whether any question word was found at all."""
-    dense = [h.dense_score for h in hits if h.dense_score is not None]
-    if dense:
-        return max(dense) >= settings.min_dense_score
-    return any((h.bm25_score or 0) > 0 for h in hits)
 
 
 class Answerer:

@@ -22,11 +22,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant.answer.pipeline import check_question
+from assistant.answer.admission import check_question
 from assistant.api.auth import api_guard
 from assistant.api.openai_compat import chat_router
-from assistant.api.schemas import (AnswerOut, AskIn, FeedbackIn, FeedbackOut, FiltersIn,
-                                   SearchIn, SearchOut, StatusOut)
+from assistant.api.schemas import (
+    AnswerOut,
+    AskIn,
+    FeedbackIn,
+    FeedbackOut,
+    FiltersIn,
+    SearchIn,
+    SearchOut,
+    StatusOut,
+)
 from assistant.api.streaming import answer_events, http_status, started
 from assistant.errors import AssistantError
 from assistant.search.retrieve import Filters
