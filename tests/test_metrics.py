@@ -207,6 +207,21 @@ def test_a_run_on_one_half_is_gated_on_that_halfs_figures_only():
     assert [f.split(":")[0] for f in m.regressions(worse, base)] == ["retrieval/hybrid/test/zh/mrr"]
 
 
+def test_two_runs_of_one_half_tolerate_what_a_half_tolerates_and_no_more():
+    from assistant.evaluation.run import comparable
+    # a half with 6 unanswerable questions: its figures appear twice, unprefixed and by half
+    base = {"refusal/all/refusal_rate": 1.0, "refusal/test/all/refusal_rate": 1.0,
+            "answers/all/key_fact_accuracy": 0.80, "answers/test/all/key_fact_accuracy": 0.80}
+    one_flip = {"refusal/all/refusal_rate": 5 / 6, "refusal/test/all/refusal_rate": 5 / 6,
+                "answers/all/key_fact_accuracy": 0.80, "answers/test/all/key_fact_accuracy": 0.80}
+    assert comparable(one_flip, "test", "test") == {k: v for k, v in one_flip.items() if "/test/" in k}
+    assert m.regressions(comparable(one_flip, "test", "test"), comparable(base, "test", "test")) == []
+    two_flips = dict(one_flip, **{"refusal/all/refusal_rate": 4 / 6, "refusal/test/all/refusal_rate": 4 / 6})
+    assert [f.split(":")[0] for f in m.regressions(comparable(two_flips, "test", "test"),
+                                                   comparable(base, "test", "test"))] == [
+        "refusal/test/all/refusal_rate"]
+
+
 def test_gate_of_a_half_run_against_a_baseline_without_halves_says_not_compared(tmp_path):
     import json
 
