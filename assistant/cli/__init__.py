@@ -68,7 +68,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return eval_command(_settings(args), questions=args.questions, as_json=args.json,
                         baseline=args.baseline, out_dir=args.out, retrieval_only=args.retrieval_only,
                         split=args.split, archive=args.archive, index_given=bool(args.index),
-                        also_profiles=[p for p in args.also_profiles.split(",") if p])
+                        also_profiles=[p for p in args.also_profiles.split(",") if p],
+                        archive_sample=args.archive_sample)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -177,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--split", choices=["dev", "test", "all"], default="all", help="which half to run")
     sp.add_argument("--archive", metavar="FILE", help="article export the questions are about: its index "
                     "(with data/sample) is built if missing, cached under the cache folder unless --index")
+    sp.add_argument("--archive-sample", type=int, metavar="N",
+                    help="index only the archive records the questions cite and N others (picked by "
+                         "a hash of their ids; cached): a quicker retrieval gate than the whole archive")
     sp.add_argument("--also-profiles", default="", metavar="P,Q",
                     help="also score each model reply under these check profiles (strict, "
                          "standard, off), with no extra model calls")

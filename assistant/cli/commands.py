@@ -120,7 +120,7 @@ def serve_command(settings: Settings) -> int:
 def eval_command(settings: Settings, questions: str | None, as_json: bool, baseline: str | None,
                  out_dir: str | None, retrieval_only: bool = False, split: str = "all",
                  archive: str | None = None, index_given: bool = True,
-                 also_profiles: list[str] | None = None) -> int:
+                 also_profiles: list[str] | None = None, archive_sample: int | None = None) -> int:
     from assistant.evaluation.report import console_summary, write_report
     from assistant.evaluation.run import BASELINE, QUESTIONS, REPORT_DIR, gate, run_eval
 
@@ -137,7 +137,7 @@ def eval_command(settings: Settings, questions: str | None, as_json: bool, basel
             print(f"[{position}] {q.id} {answer.timings.get('total', 0):.1f}s", flush=True)
 
     summary = run_eval(settings, questions_path, retrieval_only, on_answer, split,
-                       Path(archive) if archive else None, index_given, also_profiles or ())
+                       Path(archive) if archive else None, index_given, also_profiles or (), archive_sample)
     try:
         found, note = gate(summary, Path(baseline) if baseline else BASELINE, explicit=bool(baseline))
     except AssistantError as e:  # keep the run's results, then report the unusable baseline

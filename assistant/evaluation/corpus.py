@@ -14,7 +14,12 @@ Out: the Index. Rules:
   cache build goes to `<name>.building` (resumable: ingest skips what it holds), guarded by a
   lock file so two runs never write it at once, and is renamed into place when complete.
 - Coverage: a question citing a file or an article id the index lacks is an error naming it.
-Not handled here: the JSONL/CSV import itself (ingest/), running or scoring questions (run.py).
+- A sample of the archive (`--archive-sample N`, for a gate that must fit a time budget on a
+  cold machine): every record the questions cite plus N others picked by a hash of their ids,
+  written once under settings.cache_dir / "archive-samples" and then indexed like an archive.
+  The same archive, questions and N give the same file, hence the same cached index.
+Not handled here: the JSONL/CSV import itself (ingest/), running or scoring questions (run.py);
+sampling a CSV archive, or records without an `id` (the cited ones cannot be told apart).
 """
 
 from __future__ import annotations
@@ -41,6 +46,35 @@ def sidecar_archive(questions_path: Path) -> Path | None:
         return (sidecar.parent / json.loads(sidecar.read_text(encoding="utf-8"))["archive"]).resolve()
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise AssistantError(f"{sidecar}: expected {{\"archive\": \"path\"}} ({e})") from e
+
+
+def sample_archive(archive: Path, questions: list[Question], others: int, folder: Path) -> Path:
+    """A JSONL file under `folder` holding the archive's records that the questions cite and
+    `others` more, those whose ids hash lowest (stable, unrelated to content or position), each
+    line unchanged and in archive order. Only JSONL archives whose records carry an `id`."""
+    if archive.suffix.lower() != ".jsonl":
+        raise AssistantError(f"{archive}: only a JSONL archive can be sampled (--archive-sample)")
+    try:
+        lines = [ln for ln in archive.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except (OSError, UnicodeDecodeError) as e:
+        raise AssistantError(f"{archive}: cannot read the archive ({e})") from e
+    ids = []
+    for n, line in enumerate(lines, 1):
+        try:
+            ids.append(str(json.loads(line)["id"]))
+        except (ValueError, KeyError, TypeError) as e:
+            raise AssistantError(f"{archive}:{n}: a record without an `id` cannot be sampled ({e})") from e
+    cited = {i for q in questions for i in q.gold_ids}
+    rank = sorted((hashlib.sha256(i.encode()).hexdigest(), i) for i in set(ids) - cited)
+    keep = cited | {i for _, i in rank[:others]}
+    body = "".join(line + "\n" for i, line in zip(ids, lines) if i in keep).encode()
+    out = folder / f"{archive.stem}-sample-{hashlib.sha256(body).hexdigest()[:16]}.jsonl"
+    if not out.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(body)
+        os.replace(tmp, out)
+    return out
 
 
 def cache_key(archive: Path, settings: Settings, embed_name: str) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics as m
-from assistant.evaluation.corpus import check_coverage, open_index, sidecar_archive
+from assistant.evaluation.corpus import check_coverage, open_index, sample_archive, sidecar_archive
 from assistant.evaluation.questions import (
     SPLITS,
     Question,
@@ -96,15 +96,25 @@ def run_answers(answerer, questions: list[Question], on_answer=None) -> dict[str
 
 def run_eval(settings: Settings, questions_path: Path, retrieval_only: bool = False,
              on_answer=None, split: str = "all", archive: Path | None = None,
-             index_given: bool = True, also_profiles: Sequence[str] = ()) -> dict[str, Any]:
+             index_given: bool = True, also_profiles: Sequence[str] = (),
+             archive_sample: int | None = None) -> dict[str, Any]:
     """Everything but the baseline: load (or build) the index, run the questions, score them.
     archive: the archive the questions are about (default: the question set's sidecar);
-    index_given: False when settings.index_dir is only the default (an archive then uses the cache)."""
+    index_given: False when settings.index_dir is only the default (an archive then uses the cache);
+    archive_sample: index only the cited records and this many others (corpus.sample_archive)."""
     from assistant.search.embed import load_embedder
     from assistant.search.retrieve import Retriever
     t0 = time.monotonic()
     questions = select(load_questions(questions_path), split, questions_path)
     archive = archive or sidecar_archive(questions_path)
+    full_archive = archive
+    if archive_sample is not None:
+        if archive_sample < 0:
+            raise AssistantError(f"--archive-sample {archive_sample}: give 0 or more records to add")
+        if archive is None or index_given:
+            raise AssistantError("--archive-sample needs an archive (--archive or the question set's "
+                                 "sidecar) and no --index: the sample gets its own cached index")
+        archive = sample_archive(archive, questions, archive_sample, settings.cache_dir / "archive-samples")
     embedder = load_embedder(settings)
     index = open_index(settings, embedder, questions, archive, index_given)
     check_coverage(index, questions)
@@ -134,7 +144,8 @@ def run_eval(settings: Settings, questions_path: Path, retrieval_only: bool = Fa
                      **rows.get(q.id, {})} for q in questions]
     meta = {"questions": shown(questions_path), "questions_sha": questions_sha(questions_path),
             "split": split, "n_questions": len(questions),
-            "archive": shown(archive) if archive else None, "index": str(settings.index_dir),
+            "archive": shown(full_archive) if full_archive else None,
+            "archive_sample": archive_sample, "index": str(settings.index_dir),
             "retrieval_only": retrieval_only, "k": K, "embed_model": embedder.name,
             "llm_model": None if retrieval_only else
             f"{shown_url(settings.llm_base_url) if settings.llm_base_url else 'local'}:{settings.llm_model}",
@@ -186,6 +197,14 @@ def gate(summary: dict[str, Any], baseline_path: Path, explicit: bool) -> tuple[
             raise AssistantError(f"{baseline_path}: measured with {base_model}, this run uses {model}; "
                                  "set ASSISTANT_EMBED_MODEL/_BACKEND to match or regenerate the baseline")
         return [], f"{shown(baseline_path)} was measured with {base_model}, this run with {model}: not compared"
+    sample, base_sample = summary["meta"].get("archive_sample"), base_meta.get("archive_sample")
+    if sample != base_sample:  # a sample's retrieval is easier than the whole archive's
+        what = (f"{shown(baseline_path)} was measured on "
+                f"{f'a sample of the archive ({base_sample} others)' if base_sample is not None else 'the whole archive'}, "
+                f"this run on {f'a sample ({sample} others)' if sample is not None else 'the whole archive'}")
+        if explicit:
+            raise AssistantError(f"{what}; run it the same way or regenerate the baseline")
+        return [], f"{what}: not compared"
     run_split, base_split = summary["meta"].get("split", "all"), base_meta.get("split", "all")
     base_shared = comparable(base_metrics, run_split, base_split)
     if not base_shared:
