@@ -160,3 +160,7 @@ def test_a_sampled_run_is_gated_only_on_a_baseline_of_the_same_sample(archive_se
     status, again = _eval([*args, "--archive-sample", "1", "--baseline", str(tmp_path / "sampled" / "summary.json")],
                           tmp_path / "again")
     assert status == 0 and again["gate"]["regressions"] == [] and "compared with" in again["gate"]["note"]
+    capsys.readouterr()  # the whole set's sample adds the dev half's cited records: another corpus
+    status = main(["eval", "--retrieval-only", *args[:-2], "--archive-sample", "1", "--out", str(tmp_path / "all"),
+                   "--baseline", str(tmp_path / "sampled" / "summary.json")])
+    assert status == 2 and "a sample of the archive (1 others: " in capsys.readouterr().err

@@ -145,7 +145,8 @@ def run_eval(settings: Settings, questions_path: Path, retrieval_only: bool = Fa
     meta = {"questions": shown(questions_path), "questions_sha": questions_sha(questions_path),
             "split": split, "n_questions": len(questions),
             "archive": shown(full_archive) if full_archive else None,
-            "archive_sample": archive_sample, "index": str(settings.index_dir),
+            "archive_sample": archive_sample,  # with the file: another half's sample is another corpus
+            "archive_sample_file": archive.name if archive_sample is not None else None, "index": str(settings.index_dir),
             "retrieval_only": retrieval_only, "k": K, "embed_model": embedder.name,
             "llm_model": None if retrieval_only else
             f"{shown_url(settings.llm_base_url) if settings.llm_base_url else 'local'}:{settings.llm_model}",
@@ -197,11 +198,12 @@ def gate(summary: dict[str, Any], baseline_path: Path, explicit: bool) -> tuple[
             raise AssistantError(f"{baseline_path}: measured with {base_model}, this run uses {model}; "
                                  "set ASSISTANT_EMBED_MODEL/_BACKEND to match or regenerate the baseline")
         return [], f"{shown(baseline_path)} was measured with {base_model}, this run with {model}: not compared"
-    sample, base_sample = summary["meta"].get("archive_sample"), base_meta.get("archive_sample")
-    if sample != base_sample:  # a sample's retrieval is easier than the whole archive's
-        what = (f"{shown(baseline_path)} was measured on "
-                f"{f'a sample of the archive ({base_sample} others)' if base_sample is not None else 'the whole archive'}, "
-                f"this run on {f'a sample ({sample} others)' if sample is not None else 'the whole archive'}")
+
+    def corpus(meta: dict[str, Any]) -> str:  # a sample's retrieval is easier; two samples differ
+        n, name = meta.get("archive_sample"), meta.get("archive_sample_file")
+        return "the whole archive" if n is None else f"a sample of the archive ({n} others: {name})"
+    if corpus(summary["meta"]) != corpus(base_meta):
+        what = f"{shown(baseline_path)} was measured on {corpus(base_meta)}, this run on {corpus(summary['meta'])}"
         if explicit:
             raise AssistantError(f"{what}; run it the same way or regenerate the baseline")
         return [], f"{what}: not compared"
