@@ -6,7 +6,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-random test-slow setup setup-test setup-py-test models index chromium eval eval-archive bench clean
+.PHONY: run test test-unit test-random test-slow setup setup-test setup-py-test models index chromium eval eval-archive eval-multiyear bench clean
 
 run: setup models index
 	$(BIN)/assistant serve
@@ -51,6 +51,13 @@ eval: setup models index
 
 eval-archive: setup models
 	$(BIN)/assistant eval --questions eval/archive/questions.jsonl --baseline eval/archive/baseline_retrieval.json
+
+# dated issues of five yearly events, 2023-2025 (generated PDFs): the year a question names decides
+# the answer; each reply also scored under the standard checks (no extra model calls)
+eval-multiyear: setup-py-test models
+	$(BIN)/python eval/multiyear/generate.py
+	$(BIN)/assistant eval --questions eval/multiyear/questions.jsonl --out artifacts/eval-multiyear \
+	  --also-profiles standard $(EVAL_ARGS)
 
 bench: setup models
 	$(BIN)/pip install -q -e '.[bench]'

@@ -121,8 +121,9 @@ def make_newspaper_pdf(path: Path, articles: list[SourceArticle], date: str = "2
                        issue: str = "第1234期", first_edition: int = 2,
                        label: str = "对口支援", header: bool = True,
                        layout: Layout = Layout()) -> list[list[str]]:
-    """Write the PDF; return the titles placed on each page (for the test's expectations)."""
-    c = canvas.Canvas(str(path), pagesize=A4)
+    """Write the PDF (the same bytes for the same arguments); return the titles placed on each
+    page (for the test's expectations)."""
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
     date = date if header else ""
     placed: list[list[str]] = [[]]
     edition, y, pending = first_edition, TOP, list(articles)

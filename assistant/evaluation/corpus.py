@@ -1,13 +1,14 @@
 """The index a question set is run on: opened, or built from its corpus, and checked for the gold.
 
 In:  Settings (index folder, cache folder, chunking), the Embedder, the questions, and optionally
-     an archive file (an article-level JSONL/CSV export) that the questions are about: given with
-     `--archive`, or named by the question set's sidecar `<questions>.corpus.json`
-     (`{"archive": "path relative to the sidecar"}`).
+     an archive (an article-level JSONL/CSV export, or a folder of issues: PDF, text, exports)
+     that the questions are about: given with `--archive`, or named by the question set's
+     sidecar `<questions>.corpus.json` (`{"archive": "path relative to the sidecar"}`).
 Out: the Index. Rules:
 - With an archive and no explicit index folder, the index lives OUTSIDE the checkout, under
-  settings.cache_dir / "indexes" / f"archive-{key}", key = sha256 of the archive's bytes, the
-  sample files (names and bytes), the embedding model name and the chunking settings: a changed
+  settings.cache_dir / "indexes" / f"archive-{key}", key = sha256 of the archive's bytes (a
+  folder's: each file's relative name and bytes), the sample files (names and bytes), the
+  embedding model name and the chunking settings: a changed
   archive, sample page or model gets a new index; CI reuses an unchanged one.
 - A missing (or empty) index is built: from the archive plus data/sample when there is an
   archive, else from data/sample alone, and only when every gold file is a sample file. A
@@ -81,7 +82,11 @@ def cache_key(archive: Path, settings: Settings, embed_name: str) -> str:
     """16 hex digits naming the index of (archive, sample pages, embedding model, chunking)."""
     h = hashlib.sha256()
     try:
-        h.update(archive.read_bytes())
+        if archive.is_dir():
+            for f in sorted(p for p in archive.rglob("*") if p.is_file()):
+                h.update(f.relative_to(archive).as_posix().encode() + b"\0" + f.read_bytes())
+        else:
+            h.update(archive.read_bytes())
     except OSError as e:
         raise AssistantError(f"{archive}: cannot read the archive ({e.strerror})") from e
     for f in sorted(p for p in SAMPLE_DIR.iterdir() if p.is_file()):
@@ -126,8 +131,8 @@ def open_index(settings: Settings, embedder, questions: list[Question], archive:
     if index.chunks:
         return index
     if archive is not None:
-        if not archive.is_file():
-            raise AssistantError(f"{archive}: archive file not found")
+        if not archive.exists():
+            raise AssistantError(f"{archive}: archive file or folder not found")
         sources = [str(archive), str(SAMPLE_DIR)]
         print(f"{settings.index_dir}: no index yet: building it from {archive.name} and {SAMPLE_DIR}",
               file=sys.stderr)
