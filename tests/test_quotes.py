@@ -71,3 +71,21 @@ def test_mis_copied_characters_put_right_from_the_source(answer: str, fixed: str
 def test_mangled_markers_repaired_and_echoed_sources_cut_off() -> None:
     reply = "Quote: “一行11人” [<source>2]]\nAnswer: 11人 [<2>]\n[1] 4部委联合开展\n<source>\n2026年6月14日"
     assert split_reply(reply) == (["“一行11人” [2]"], "11人 [2]")
+
+
+def _dated_hit(text: str, date: str | None):
+    from assistant.records import Chunk, Hit
+    return Hit(Chunk(id="d1", text=text, title="青溪县人民医院开设夜间儿科门诊", file="export.jsonl",
+                     file_sha="sha", page=1, position=0, index=0, date=date), 1.0, 1.0, None)
+
+
+def test_a_quote_that_writes_the_issue_date_for_当天_is_located_and_a_made_up_one_is_not() -> None:
+    from assistant.answer.quotes import issue_date
+    assert issue_date("2025-03-02") == "2025-03-02 2025年3月2日"
+    assert issue_date(None) == issue_date("三月") == ""
+    text = "夜间儿科门诊3月1日起正式开诊。当天共接诊患儿312人次，家长不必再连夜赶往市区医院。"
+    dated = [_dated_hit(text, "2025-03-02")]
+    for quote in ("2025年3月2日，共接诊患儿312人次。", "2025-03-02共接诊患儿312人次"):
+        assert locate_quote(quote, dated)[1] >= MIN_QUOTE_SHARE, quote
+    assert locate_quote("2025年3月2日，共接诊患儿312人次。", [_dated_hit(text, None)])[1] < MIN_QUOTE_SHARE
+    assert locate_quote("2025年3月2日，医院新开设了眼科和口腔科门诊。", dated)[1] < MIN_QUOTE_SHARE

@@ -76,13 +76,22 @@ def quote_text(line: str) -> str:
     return CITE.sub("", line).strip().strip(QUOTE_MARKS).strip()
 
 
+def issue_date(iso: str | None) -> str:
+    """An issue's date as a quote may give it: "2023-06-14" -> "2023-06-14 2023年6月14日" ("" for
+    none or an unreadable one). The prompt shows each source's date beside its headline, and a
+    model copying "当天全省…" often writes the date it was shown in place of "当天" or "今年"."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso or "")
+    return f"{iso} {m[1]}年{int(m[2])}月{int(m[3])}日" if m else ""
+
+
 def locate_quote(quote: str, hits: list[Hit], min_run: int = 3,
                  prefer: Sequence[int] = ()) -> tuple[int, float]:
     """(1-based number of the source that covers most of `quote`, the share it covers); (0, 0.0)
     for an empty quote. Covered means: in verbatim runs of at least `min_run` characters, in the
     source's order, so a quote that strings together a list's items from one sentence counts,
-    while a made-up sentence built around a real phrase does not. Spaces, width and quotation
-    marks are ignored. On a tie the `prefer`red sources (the ones the model named) win."""
+    while a made-up sentence built around a real phrase does not. A source is read as the model
+    saw it: its issue date (issue_date), headline and text. Spaces, width and quotation marks are
+    ignored. On a tie the `prefer`red sources (the ones the model named) win."""
     q = plain(quote)
     best = (0, 0.0)
     if not q:
@@ -90,7 +99,7 @@ def locate_quote(quote: str, hits: list[Hit], min_run: int = 3,
     numbers = range(1, len(hits) + 1)
     for n in [p for p in prefer if p in numbers] + [n for n in numbers if n not in prefer]:
         hit = hits[n - 1]
-        s = plain(f"{hit.chunk.title}\n{hit.chunk.text}")
+        s = plain(f"{issue_date(hit.chunk.date)}\n{hit.chunk.title}\n{hit.chunk.text}")
         blocks = difflib.SequenceMatcher(None, q, s, autojunk=False).get_matching_blocks()
         share = sum(b.size for b in blocks if b.size >= min(min_run, len(q))) / len(q)
         if share > best[1]:
