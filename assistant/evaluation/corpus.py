@@ -8,8 +8,8 @@ Out: the Index. Rules:
 - With an archive and no explicit index folder, the index lives OUTSIDE the checkout, under
   settings.cache_dir / "indexes" / f"archive-{key}", key = sha256 of the archive's bytes (a
   folder's: each file's relative name and bytes), the sample files (names and bytes), the
-  embedding model name and the chunking settings: a changed
-  archive, sample page or model gets a new index; CI reuses an unchanged one.
+  embedding model name and the chunking settings: a changed archive, sample page or model gets
+  a new index; CI reuses an unchanged one.
 - A missing (or empty) index is built: from the archive plus data/sample when there is an
   archive, else from data/sample alone, and only when every gold file is a sample file. A
   cache build goes to `<name>.building` (resumable: ingest skips what it holds), guarded by a
@@ -56,11 +56,12 @@ def sample_archive(archive: Path, questions: list[Question], others: int, folder
     if archive.suffix.lower() != ".jsonl":
         raise AssistantError(f"{archive}: only a JSONL archive can be sampled (--archive-sample)")
     try:
-        lines = [ln for ln in archive.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        numbered = [(n, ln) for n, ln in enumerate(archive.read_text(encoding="utf-8").splitlines(), 1)
+                    if ln.strip()]  # line numbers as an editor shows them, blank lines counted
     except (OSError, UnicodeDecodeError) as e:
         raise AssistantError(f"{archive}: cannot read the archive ({e})") from e
-    ids = []
-    for n, line in enumerate(lines, 1):
+    ids, lines = [], [ln for _, ln in numbered]
+    for n, line in numbered:
         try:
             ids.append(str(json.loads(line)["id"]))
         except (ValueError, KeyError, TypeError) as e:
