@@ -33,6 +33,20 @@ def test_reply_split_into_quote_and_answer(reply: str, quotes: list[str], answer
     assert all(quote_text(q) == "一行11人" for q in quotes)
 
 
+@pytest.mark.parametrize("line, words", [
+    ("“自2024年3月1日起施行。” [<source>]", "自2024年3月1日起施行。"),      # a marker with no number
+    ("“本条例自公布之日起施行。”（来源2）", "本条例自公布之日起施行。"),
+    ("「会议在厦门召开。」 [3]", "会议在厦门召开。"),
+    ("“由两院联合举办的“海峡护理论坛”在厦门开幕。” [1]",              # nested quotation marks kept
+     "由两院联合举办的“海峡护理论坛”在厦门开幕。"),
+    ("会议在厦门召开。 [3]", "会议在厦门召开。"),                      # no marks: up to its [n]
+    ("“会议在厦门召开。 [3]", "会议在厦门召开。"),                     # never closed
+    ("“The doctors' team arrived. [2]", "The doctors' team arrived."),  # an apostrophe is no close
+])
+def test_quoted_words_end_at_the_closing_quotation_mark(line: str, words: str) -> None:
+    assert quote_text(line) == words
+
+
 def test_reply_with_a_quote_from_each_of_two_sources() -> None:
     reply = ("Quote: “主会场活动设在湖北武汉。” [1]\nQuote: “一行11人” [2]\n"
              "Answer: 武汉; 11人 [1][2]\nQuote: “echoed after the answer” [3]")

@@ -68,8 +68,17 @@ def split_reply(text: str) -> tuple[list[str], str]:
     return quotes, reply
 
 
+_PAIRS = {"“": "”", "「": "」", "『": "』", '"': '"', "‘": "’"}  # opening -> closing mark
+
+
 def quote_text(line: str) -> str:
-    """The quoted words of a Quote line: without quotation marks, its [n] and anything after it."""
+    """The quoted words of a Quote line: without quotation marks, its [n] and anything after it.
+    A line that opens with a quotation mark and closes one later holds its words between the two
+    (quotation marks nested inside kept): what follows the closing mark is the model's marker,
+    however mangled ("[<source>]", "(来源1)"), not the source's words."""
+    line = line.strip()
+    if line[:1] in _PAIRS and (end := line.rfind(_PAIRS[line[0]])) > 0:
+        line = line[1:end]
     cite = CITE.search(line)
     if cite and cite.start() > 0:
         line = line[:cite.start()]
