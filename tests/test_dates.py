@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from assistant.answer.checks.years import (
+    absent_years,
     ordinals,
     recurring_years,
     unmentioned_ordinals,
@@ -43,9 +44,12 @@ def test_explicit_times(question: str, date_from: str, date_to: str, years: tupl
     ("前年", "2023-01-01", "2023-12-31", ("2023",)),
     ("上个月的卫生新闻", "2025-07-01", "2025-07-31", ("2025",)),
     ("What did the paper report last month?", "2025-07-01", "2025-07-31", ("2025",)),
-    ("近一周有什么新闻？", "2025-08-13", "2025-08-19", ("2025",)),
-    ("news from the past week", "2025-08-13", "2025-08-19", ("2025",)),
-    ("近三个月", "2025-05-19", "2025-08-19", ("2025",)),
+    ("近一周有什么新闻？", "2025-08-13", "2025-08-19", ()),
+    ("news from the past week", "2025-08-13", "2025-08-19", ()),
+    ("近三个月", "2025-05-19", "2025-08-19", ()),
+    ("过去两年全市新建了几所社区医院？", "2023-08-19", "2025-08-19", ()),  # a span names no year:
+    ("近10年心血管病死亡率下降了多少？", "2015-08-19", "2025-08-19", ()),  # it is about all of it
+    ("How many clinics opened in the last 3 years?", "2022-08-19", "2025-08-19", ()),
     ("最近一期报纸的头条是什么？", "2025-08-19", "2025-08-19", ()),
     ("What is in the latest issue?", "2025-08-19", "2025-08-19", ()),
     ("1月5日的会议", "2024-12-29", "2025-01-12", ()),  # a day without a year: the latest one;
@@ -112,6 +116,18 @@ def test_ordinals_need_an_ordinal_context(text: str, found: set) -> None:
 def test_a_cardinal_is_no_ordinal(question: str, texts: list, unmentioned: list) -> None:
     assert unmentioned_ordinals(question, texts) == unmentioned
 
+
+
+def test_a_span_back_from_the_newest_issue_asks_no_year_of_the_sources() -> None:
+    """What the answerer refuses on (answer/dated.named_but_missing): a span such as 近10年 is met
+    by passages from any time in it; a single year such as 去年 must be mentioned."""
+    hits = [Hit(Chunk(id="s", text="过去两年，全市新开社区卫生服务中心12家。", title="社区医疗网络加密",
+                      file="f.pdf", file_sha="s", page=1, position=0, index=0, date="2025-08-01"),
+                1.0)]
+    for question in ("过去两年全市新开了多少家社区卫生服务中心？", "近10年全市新开了多少家社区卫生服务中心？"):
+        assert absent_years(question, hits, list(find_time(question, REF).years)) == []
+    question = "去年全市新开了多少家社区卫生服务中心？"
+    assert absent_years(question, hits, list(find_time(question, REF).years)) == ["2024"]
 
 # ---- recurring events ----------------------------------------------------------------------
 

@@ -80,7 +80,8 @@ class TimeScope:
     date_from: str | None = None  # ISO, inclusive
     date_to: str | None = None
     issue: int | None = None  # the issue number (第1300期 -> 1300)
-    years: tuple[str, ...] = ()  # the years the question is about ("去年" -> the year it means)
+    years: tuple[str, ...] = ()  # the years it names ("去年" -> the year it means; a span such as
+    # "近10年" or "the past week" names none)
     newest: bool = False  # "最新"/"latest" with no range: prefer the newest relevant year
 
 
@@ -164,7 +165,9 @@ def _relative(m: re.Match, kind: str, amount: int, ref: date) -> TimeScope:
     else:
         days = round(n * (7 if "周" in unit or "星" in unit or unit.startswith("w") else 1))
         start = ref - timedelta(days=max(1, days) - 1)
-    return _range(f"{said} ({start.isoformat()}..{ref.isoformat()})", start, ref)
+    # a span names no year of its own: "过去两年共有13人落马" is about the whole span, so the
+    # sources need not mention each year in it (the range still steers the search)
+    return _range(f"{said} ({start.isoformat()}..{ref.isoformat()})", start, ref, years=())
 
 
 def _range(label: str, start: date, end: date, years: tuple[str, ...] | None = None) -> TimeScope:
