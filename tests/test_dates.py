@@ -117,7 +117,6 @@ def test_a_cardinal_is_no_ordinal(question: str, texts: list, unmentioned: list)
     assert unmentioned_ordinals(question, texts) == unmentioned
 
 
-
 def test_a_span_back_from_the_newest_issue_asks_no_year_of_the_sources() -> None:
     """What the answerer refuses on (answer/dated.named_but_missing): a span such as 近10年 is met
     by passages from any time in it; a single year such as 去年 must be mentioned."""
@@ -128,6 +127,7 @@ def test_a_span_back_from_the_newest_issue_asks_no_year_of_the_sources() -> None
         assert absent_years(question, hits, list(find_time(question, REF).years)) == []
     question = "去年全市新开了多少家社区卫生服务中心？"
     assert absent_years(question, hits, list(find_time(question, REF).years)) == ["2024"]
+
 
 # ---- recurring events ----------------------------------------------------------------------
 
