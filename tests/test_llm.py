@@ -105,3 +105,29 @@ def test_health_check_sends_the_api_key() -> None:
         assert not is_healthy(url, api_key="wrong") and not is_healthy(url)
     finally:
         server.shutdown()
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("cores, generating, reading", [(1, 1, 1), (2, 1, 2), (8, 7, 8)])
+def test_by_default_generation_leaves_one_core_to_the_machine_and_the_prompt_takes_all(
+        monkeypatch, cores: int, generating: int, reading: int) -> None:
+    monkeypatch.setattr("assistant.config.available_cores", lambda: cores)
+    s = Settings()
+    assert (s.generation_threads, s.prompt_threads) == (generating, reading)
+
+
+@pytest.mark.unit
+def test_thread_counts_the_user_sets_are_kept(monkeypatch) -> None:
+    monkeypatch.setattr("assistant.config.available_cores", lambda: 2)
+    s = Settings(llm_threads=2, llm_batch_threads=1)
+    assert (s.generation_threads, s.prompt_threads) == (2, 1)
+
+
+@pytest.mark.unit
+def test_the_local_server_is_started_with_the_chosen_thread_counts(monkeypatch, tmp_path: Path) -> None:
+    from assistant.answer.local_server import local_server
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setattr("assistant.config.available_cores", lambda: 4)
+    server = local_server(Settings(llm_model_path=gguf))
+    assert (server.threads, server.batch_threads) == (3, 4)

@@ -1,7 +1,7 @@
 """The local llama.cpp server, used when no endpoint is configured: a GGUF in, a loopback
 OpenAI-compatible URL out.
 
-In:  Settings (llm_model, llm_model_path, llm_threads, llm_context).
+In:  Settings (llm_model, llm_model_path, generation_threads, prompt_threads, llm_context).
 Out: a `LocalServer` that runs llama.cpp (xllamacpp) on 127.0.0.1, and `SharedServer`, which
      starts it on first use, restarts it when it died and stops it on close, once for all threads.
 The local server runs in a child process (`python -m assistant.answer.local_server GGUF PORT
@@ -103,8 +103,8 @@ class LocalServer:
 
 def local_server(settings: Settings) -> LocalServer:
     """A (not yet started) local server for the configured GGUF; ModelError if it is missing."""
-    return LocalServer(gguf_path(settings), settings.llm_threads, settings.llm_context,
-                       batch_threads=settings.llm_batch_threads)
+    return LocalServer(gguf_path(settings), settings.generation_threads, settings.llm_context,
+                       batch_threads=settings.prompt_threads)
 
 
 def run_server(model: Path, port: int, threads: int, context: int,

@@ -6,9 +6,9 @@ Out: one dict: per design and condition, p50/p95 of the time to evidence, to the
      token and to the whole answer, prompt and generated tokens, timeouts, answers that differ
      from the single-user answer (mixed up) and the quality figures of the same answers (key
      facts, refusals of absent questions, false refusals).
-Designs: "current" (the Settings as given) and "previous" (whole passages in the prompt and the
-follow-up rewritten by the model first, as before evidence-first answering), measured in the
-same run. Conditions: "idle"; "busy" (the bench runs one CPU-bound process of its own for the
+Designs: "current" (the Settings as given) and "previous" (whole passages in the prompt, the
+follow-up rewritten by the model first and every core generating, as before evidence-first
+answering), measured in the same run. Conditions: "idle"; "busy" (the bench runs one CPU-bound process of its own for the
 whole condition); "users4" (4 threads share one Answerer, each asking a quarter of the questions
 at once). `--threads 1,2` instead compares llama.cpp thread counts, idle and busy.
 Not handled: retrieval quality (`assistant eval`), the HTTP layer (`bench --api-load`).
@@ -24,14 +24,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings
+from assistant.config import Settings, available_cores
 from assistant.evaluation.metrics import mean, percentile
 from assistant.evaluation.questions import Question, load_questions, select
 from assistant.evaluation.scoring import score_answer
 from assistant.records import Answer, Evidence
 
 QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
-DESIGNS = {"current": {}, "previous": {"passage_chars": 0, "condense_followups": True}}
+DESIGNS = {"current": {},
+           "previous": {"passage_chars": 0, "condense_followups": True,
+                        "llm_threads": available_cores(), "llm_batch_threads": available_cores()}}
 CONDITIONS = ("idle", "busy", "users4")
 FIGURES = ("evidence", "first_token", "total", "prompt_tokens", "cached_tokens", "generated_tokens")
 

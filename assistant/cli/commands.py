@@ -265,8 +265,8 @@ def serve_llm_command(settings: Settings, port: int) -> int:
     """`assistant llm serve`: run the local server in the foreground until Ctrl-C."""
     from assistant.answer.local_server import gguf_path, run_server
 
-    server = run_server(gguf_path(settings), port, settings.llm_threads, settings.llm_context,
-                        settings.llm_batch_threads)
+    server = run_server(gguf_path(settings), port, settings.generation_threads, settings.llm_context,
+                        settings.prompt_threads)
     print(f"llama.cpp serving {settings.llm_model} at http://127.0.0.1:{port}/v1 (Ctrl-C stops)",
           flush=True)
     try:
