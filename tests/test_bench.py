@@ -124,5 +124,15 @@ def test_answer_bench_measures_the_waits_and_the_quality_of_both_designs(tmp_pat
         assert "prompt_tokens_p50" in f, name  # (the stand-in sends no counts: the real
         # server's are checked in test_answer.py)
         assert "key_facts" in f and "false_refusals" in f, name
-    assert figures["current/users4"]["mixed_up"] == 0
+    assert figures["current/users4"]["mixed_up"] == 0 and figures["current/users4"]["differing"] == {}
     assert figures["current/users4"]["worst_user_total_p95"] > 0
+
+
+@pytest.mark.unit
+def test_answers_that_differ_from_the_single_user_run_are_listed_with_both_texts() -> None:
+    from assistant.bench.answers import summary
+    rows = [{"id": i, "answer": a, "refused": False, "timed_out": False, "key_facts": 1.0, "total": 1.0,
+             "user": u} for u, (i, a) in enumerate([("q1", "甲医院 [1]"), ("q2", "乙医院 [2]")])]
+    out = summary(rows, {"q1": "甲医院 [1]", "q2": "丙医院 [1]"})
+    assert out["mixed_up"] == 1
+    assert out["differing"] == {"q2": {"alone": "丙医院 [1]", "together": "乙医院 [2]"}}

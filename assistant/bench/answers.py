@@ -5,11 +5,11 @@ In:  Settings (the endpoint, the models), the sample question set (eval/question
 Out: one dict: per design and condition, p50/p95 of the time to evidence, to the first answer
      token and to the whole answer, prompt and generated tokens, timeouts, answers that differ
      from the single-user answer (mixed up) and the quality figures of the same answers (key
-     facts, refusals of absent questions, false refusals).
+     facts, refusals of absent questions, false refusals); the answers that differ, both texts.
 Designs: "current" (the Settings as given) and "previous" (whole passages in the prompt, the
 follow-up rewritten by the model first and every core generating, as before evidence-first
-answering), measured in the same run. Conditions: "idle"; "busy" (the bench runs one CPU-bound process of its own for the
-whole condition); "users4" (4 threads share one Answerer, each asking a quarter of the questions
+answering), measured in the same run. Conditions: "idle"; "busy" (the bench runs one CPU-bound
+process of its own for the whole condition); "users4" (4 threads share one Answerer, each asking a quarter of the questions
 at once). `--threads 1,2` instead compares llama.cpp thread counts, idle and busy.
 Not handled: retrieval quality (`assistant eval`), the HTTP layer (`bench --api-load`).
 """
@@ -101,8 +101,10 @@ def summary(rows: list[dict[str, Any]], single: dict[str, str] | None = None) ->
     out["key_facts"] = mean([r["key_facts"] for r in answerable if r["key_facts"] is not None])
     out["absent_refused"] = mean([float(r["refused"]) for r in absent])
     out["false_refusals"] = mean([float(r["refused"]) for r in answerable])
-    if single is not None:
-        out["mixed_up"] = sum(r["answer"] != single[r["id"]] for r in rows)
+    if single is not None:  # what differs is listed, to be read: another wording or a mix-up?
+        differ = {r["id"]: {"alone": single[r["id"]][:200], "together": r["answer"][:200]}
+                  for r in rows if r["answer"] != single[r["id"]]}
+        out["mixed_up"], out["differing"] = len(differ), differ
     if any("user" in r for r in rows):
         out["worst_user_total_p95"] = max(
             percentile([r["total"] for r in rows if r["user"] == u], 95)
