@@ -9,8 +9,8 @@ Out: one dict: per design and condition, p50/p95 of the time to evidence, to the
 Designs: "current" (the Settings as given) and "previous" (whole passages in the prompt, the
 follow-up rewritten by the model first and every core generating, as before evidence-first
 answering), measured in the same run. Conditions: "idle"; "busy" (the bench runs one CPU-bound
-process of its own for the whole condition); "users4" (4 threads share one Answerer, each asking a quarter of the questions
-at once). `--threads 1,2` instead compares llama.cpp thread counts, idle and busy.
+process of its own for the whole condition); "users4" (4 threads share one Answerer, each
+asking a quarter of the questions at once). `--threads 1,2` instead compares llama.cpp thread counts, idle and busy.
 Not handled: retrieval quality (`assistant eval`), the HTTP layer (`bench --api-load`).
 """
 
