@@ -111,3 +111,42 @@ def test_two_slots_let_two_questions_go_at_once() -> None:
     assert next(c.waiting()) == 1
     a.leave()
     assert list(c.waiting()) == []
+
+
+ARTICLE = ("本报讯 某市今年启动基层医疗提升行动。全市将新建村卫生室40所。"
+           "各县要在6月底前上报建设方案。市财政安排专项资金2000万元。")
+HEAD = "本报讯 某市今年启动基层医疗提升行动。全市将新建村卫生室40所。"  # chunk 0
+TAIL = "全市将新建村卫生室40所。各县要在6月底前上报建设方案。市财政安排专项资金2000万元。"  # chunk 1
+
+
+def test_a_sentence_already_given_from_the_same_article_is_left_out() -> None:
+    """Neighbouring chunks repeat their overlap; the model reads it once."""
+    shown: set[str] = set()
+    first = window("新建村卫生室", HEAD, 200, shown)
+    assert "全市将新建村卫生室40所。" in first
+    second = window("新建村卫生室", TAIL, 200, shown)
+    assert "全市将新建村卫生室40所。" not in second and second.startswith(GAP)
+    assert "各县要在6月底前上报建设方案。" in second and "市财政安排专项资金2000万元。" in second
+
+
+def test_a_passage_that_adds_nothing_new_is_a_gap_and_nothing_is_dropped_without_shown() -> None:
+    shown: set[str] = set()
+    window("专项资金", ARTICLE, 200, shown)
+    assert window("专项资金", TAIL, 200, shown) == GAP
+    assert window("专项资金", TAIL, 200) == TAIL  # no record: read whole
+
+
+def test_repeated_sentences_count_only_within_one_article() -> None:
+    """Two articles may share a sentence (a list item, a stock phrase): each keeps its own."""
+    from assistant.answer.prompting import format_sources
+    from assistant.records import Chunk, Hit
+
+    def hit(position: int, index: int, text: str) -> Hit:
+        chunk = Chunk(id=f"c{position}{index}", text=text, title=f"标题{position}", file="a.txt",
+                      file_sha="0", page=1, position=position, index=index)
+        return Hit(chunk=chunk, score=1.0)
+
+    same = format_sources([hit(0, 0, HEAD), hit(0, 1, TAIL)], "村卫生室", 200)
+    assert same.count("全市将新建村卫生室40所。") == 1
+    other = format_sources([hit(0, 0, HEAD), hit(1, 0, TAIL)], "村卫生室", 200)
+    assert other.count("全市将新建村卫生室40所。") == 2

@@ -24,12 +24,15 @@ def format_sources(hits: list[Hit], query: str = "", budget: int = 0) -> str:
     """[n] headline (and issue date), then the passage fenced in <source> tags (tags inside the
     text are defused). File names and page numbers stay out: the model only copied them.
     With a `budget` (characters), each passage is cut to the sentences around those that share
-    words with `query` (windows.window)."""
+    words with `query` (windows.window). A sentence already given in an earlier passage of the
+    same article (the overlap of neighbouring chunks) is not given again."""
     blocks = []
+    shown: dict[tuple[str, int, int], set[str]] = {}
     for n, hit in enumerate(hits, 1):
         c = hit.chunk
         label = f"{c.title}（{c.date}）" if c.date else c.title
-        text = window(query, c.text, budget) if budget else c.text
+        seen = shown.setdefault((c.file, c.page, c.position), set())
+        text = window(query, c.text, budget if budget else len(c.text), seen)
         label, body = (t.replace("<", "‹").replace(">", "›") for t in (label, text))
         blocks.append(f"[{n}] {label}\n<source>\n{body}\n</source>")
     return "\n".join(blocks)

@@ -6,6 +6,8 @@ Out: `window()` -> the passage cut to the sentences sharing most words with the 
      sentence that introduces a list (ends with "：" or ":") keeps the list items that follow it.
 Why: the model reads about 55 prompt tokens a second on this kind of machine, so every sentence
 it does not need costs the user time; the quote check still finds quotes in the whole passage.
+A sentence the model was already given from the same article (neighbouring chunks repeat their
+overlap, and both may be retrieved) is left out as a gap: `shown` carries those sentences.
 Not handled here: choosing the passages (search/), numbering them (prompting.py). A passage with
 no word in common with the question (an English question over Chinese text that the glossary
 does not bridge) is kept from its start: the retriever chose it by meaning, not by words.
@@ -39,17 +41,29 @@ def _around(parts: list[str], i: int, limit: int) -> set[int]:
     return keep
 
 
-def window(query: str, text: str, budget: int) -> str:
+def window(query: str, text: str, budget: int, shown: set[str] | None = None) -> str:
     """The sentences of `text` that matter for `query`, at most about `budget` characters; the
-    best sentence, its neighbours and a list they introduce are kept whole even past the budget."""
-    if len(text) <= budget:
-        return text
+    best sentence, its neighbours and a list they introduce are kept whole even past the budget.
+    With `shown` (the sentences already given from the same article), those are left out as gaps
+    and the ones kept are added to it; a passage that adds nothing new becomes a gap alone."""
     spans = _spans(text)
     parts = [text[a:b].strip() for a, b in spans]
-    q = grams(query)
-    scores = [len(q & grams(p)) for p in parts]
     if not parts:
         return text[:budget]
+    chosen = _choose(query, parts, budget) if len(text) > budget else set(range(len(parts)))
+    if shown is not None:
+        repeated = {i for i in chosen if parts[i] in shown}
+        shown.update(parts[i] for i in chosen)
+        if repeated:
+            kept = sorted(chosen - repeated)
+            return _join(text, spans, kept) if kept else GAP
+    return text if len(chosen) == len(parts) else _join(text, spans, sorted(chosen))
+
+
+def _choose(query: str, parts: list[str], budget: int) -> set[int]:
+    """Indexes of the units to keep: the best-matching ones with their neighbours, within budget."""
+    q = grams(query)
+    scores = [len(q & grams(p)) for p in parts]
     chosen: set[int] = set()
     if max(scores) == 0:  # nothing in common: the passage's start, as the retriever chose it
         for i in range(len(parts)):
@@ -63,7 +77,7 @@ def window(query: str, text: str, budget: int) -> str:
         if chosen and sum(len(parts[j]) for j in more) > budget:
             continue
         chosen = more
-    return _join(text, spans, sorted(chosen))
+    return chosen
 
 
 def _join(text: str, spans: list[tuple[int, int]], kept: list[int]) -> str:
