@@ -134,5 +134,14 @@ def test_answers_that_differ_from_the_single_user_run_are_listed_with_both_texts
     rows = [{"id": i, "answer": a, "refused": False, "timed_out": False, "key_facts": 1.0, "total": 1.0,
              "user": u} for u, (i, a) in enumerate([("q1", "甲医院 [1]"), ("q2", "乙医院 [2]")])]
     out = summary(rows, {"q1": "甲医院 [1]", "q2": "丙医院 [1]"})
-    assert out["mixed_up"] == 1
     assert out["differing"] == {"q2": {"alone": "丙医院 [1]", "together": "乙医院 [2]"}}
+    assert out["mixed_up"] == 0  # another answer, but nobody else's
+
+
+@pytest.mark.unit
+def test_an_answer_is_mixed_up_only_when_it_carries_another_questions_answer() -> None:
+    from assistant.bench.answers import mixed_up
+    single = {"a": "全市新建村卫生室40所。 [1]", "b": "专项资金2000万元由市财政安排。 [2]"}
+    assert mixed_up("a", "专项资金2000万元由市财政安排。 [1]", single)  # b's answer, given to a
+    assert not mixed_up("a", "全市今年新建村卫生室40所。 [1]", single)  # its own, reworded
+    assert not mixed_up("a", "The city builds 40 village clinics. [1]", single)  # shares nothing

@@ -4,8 +4,9 @@ In:  Settings (the endpoint, the models), the sample question set (eval/question
      index (built like `assistant eval` builds it when missing).
 Out: one dict: per design and condition, p50/p95 of the time to evidence, to the first answer
      token and to the whole answer, prompt and generated tokens, timeouts, answers that differ
-     from the single-user answer (mixed up) and the quality figures of the same answers (key
-     facts, refusals of absent questions, false refusals); the answers that differ, both texts.
+     from the single-user answer (both texts listed), those of them that are mixed up (closer to
+     another question's single-user answer than to their own) and the quality figures of the
+     same answers (key facts, refusals of absent questions, false refusals).
 Designs: "current" (the Settings as given) and "previous" (whole passages in the prompt, the
 follow-up rewritten by the model first and every core generating, as before evidence-first
 answering), measured in the same run. Conditions: "idle"; "busy" (the bench runs one CPU-bound
@@ -29,6 +30,7 @@ from assistant.evaluation.metrics import mean, percentile
 from assistant.evaluation.questions import Question, load_questions, select
 from assistant.evaluation.scoring import score_answer
 from assistant.records import Answer, Evidence
+from assistant.text import grams
 
 QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
 DESIGNS = {"current": {},
@@ -88,6 +90,20 @@ def run_condition(answerer, questions: list[Question], condition: str) -> list[d
         return [dict(row, user=u) for u, rows in enumerate(done) for row in rows]
 
 
+def mixed_up(qid: str, answer: str, single: dict[str, str]) -> bool:
+    """True when `answer` (to question `qid`, asked together with others) shares more words with
+    another question's single-user answer than with its own: it carries someone else's answer.
+    Another wording of its own answer shares more with its own, and is not a mix-up."""
+    mine = grams(answer)
+
+    def overlap(other: str) -> float:
+        theirs = grams(other)
+        return len(mine & theirs) / max(1, len(mine | theirs))
+
+    own = overlap(single[qid])
+    return any(overlap(a) > own for q, a in single.items() if q != qid)
+
+
 def summary(rows: list[dict[str, Any]], single: dict[str, str] | None = None) -> dict[str, Any]:
     """p50/p95 of each figure, timeouts, mixed-up answers and the quality of `rows`."""
     out: dict[str, Any] = {"n": len(rows)}
@@ -102,9 +118,10 @@ def summary(rows: list[dict[str, Any]], single: dict[str, str] | None = None) ->
     out["absent_refused"] = mean([float(r["refused"]) for r in absent])
     out["false_refusals"] = mean([float(r["refused"]) for r in answerable])
     if single is not None:  # what differs is listed, to be read: another wording or a mix-up?
-        differ = {r["id"]: {"alone": single[r["id"]][:200], "together": r["answer"][:200]}
-                  for r in rows if r["answer"] != single[r["id"]]}
-        out["mixed_up"], out["differing"] = len(differ), differ
+        differ = [r for r in rows if r["answer"] != single[r["id"]]]
+        out["differing"] = {r["id"]: {"alone": single[r["id"]][:200], "together": r["answer"][:200]}
+                            for r in differ}
+        out["mixed_up"] = sum(mixed_up(r["id"], r["answer"], single) for r in differ)
     if any("user" in r for r in rows):
         out["worst_user_total_p95"] = max(
             percentile([r["total"] for r in rows if r["user"] == u], 95)
