@@ -7,8 +7,10 @@ import threading
 
 import pytest
 
+from assistant.answer.prompting import FULL_BUDGET_RANKS, format_sources
 from assistant.answer.queueing import ModelQueue
 from assistant.answer.windows import GAP, window
+from assistant.records import Chunk, Hit
 
 pytestmark = pytest.mark.unit
 
@@ -136,17 +138,26 @@ def test_a_passage_that_adds_nothing_new_is_a_gap_and_nothing_is_dropped_without
     assert window("专项资金", TAIL, 200) == TAIL  # no record: read whole
 
 
+def hit(position: int, index: int, text: str) -> Hit:
+    chunk = Chunk(id=f"c{position}{index}", text=text, title=f"标题{position}", file="a.txt",
+                  file_sha="0", page=1, position=position, index=index)
+    return Hit(chunk=chunk, score=1.0)
+
+
 def test_repeated_sentences_count_only_within_one_article() -> None:
     """Two articles may share a sentence (a list item, a stock phrase): each keeps its own."""
-    from assistant.answer.prompting import format_sources
-    from assistant.records import Chunk, Hit
-
-    def hit(position: int, index: int, text: str) -> Hit:
-        chunk = Chunk(id=f"c{position}{index}", text=text, title=f"标题{position}", file="a.txt",
-                      file_sha="0", page=1, position=position, index=index)
-        return Hit(chunk=chunk, score=1.0)
-
     same = format_sources([hit(0, 0, HEAD), hit(0, 1, TAIL)], "村卫生室", 200)
     assert same.count("全市将新建村卫生室40所。") == 1
     other = format_sources([hit(0, 0, HEAD), hit(1, 0, TAIL)], "村卫生室", 200)
     assert other.count("全市将新建村卫生室40所。") == 2
+
+
+def test_passages_ranked_after_the_first_ones_get_the_later_budget() -> None:
+    hits = [hit(p, 0, REPORT) for p in range(FULL_BUDGET_RANKS + 2)]
+    blocks = format_sources(hits, "今年要新建多少座公共厕所？", 120, 40).split("\n[")
+    sizes = [len(b.split("<source>")[1]) for b in blocks]
+    assert sizes[:FULL_BUDGET_RANKS] == [sizes[0]] * FULL_BUDGET_RANKS
+    assert all(size < sizes[0] for size in sizes[FULL_BUDGET_RANKS:])
+    assert all("今年全县将新建公共厕所120座" in b for b in blocks)  # the best sentence stays
+    whole = format_sources(hits, "今年要新建多少座公共厕所？", 0, 30)  # no budget: whole passages
+    assert whole.count(REPORT) == len(hits)

@@ -166,7 +166,7 @@ class Answerer:
         t = time.monotonic()
         mapper, raw, shown = CitationMapper(len(hits)), "", []
         sources = format_sources(hits, expand(asked, self.settings.glossary_path),
-                                 self.settings.passage_chars)
+                                 self.settings.passage_chars, self.settings.later_passage_chars)
         for delta in chain.stream_answer(endpoint, self.settings, asked, sources,
                                          LANGUAGE_NAME[lang], earlier, usage=tokens):
             if not raw:
