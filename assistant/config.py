@@ -70,10 +70,9 @@ class Settings(BaseSettings):
     passage_chars: int = 320  # of each passage the LLM reads the sentences around those sharing
     # words with the question, about this many characters (0: whole passages); 160 and 240 cut
     # facts the answer needs (README "While the model works")
-    later_passage_chars: int = 200  # the same for the passages ranked 3rd and lower (0: as the
-    # first); 200 kept every key fact in the prompt (dev halves, no model), gives the model 13%
-    # less to read, and on the archive dev half with the model scored no lower than 0 (README
-    # "While the model works")
+    later_passage_chars: int = 0  # the same for the passages ranked 3rd and lower (0: as the
+    # first); 200 scored no lower on both dev halves but failed the sample quality gate (list F1
+    # 0.856 -> 0.658), so it is off (README "While the model works")
     candidates: int = 50  # per retriever, before fusion
     rrf_k: int = 60
     reranker: str | None = None  # a sentence-transformers CrossEncoder folder or name; off by default
