@@ -6,7 +6,8 @@ rule it enforces and what it does not handle:
 absent.says_absent (the answer only says the sources lack it), located.not_located (a quote in
 no source), numbers.ungrounded (a number the cited articles lack), howmany.no_asked_number (a
 how-many answer without a count), years.about_other (the cited articles are about another year
-or ordinal), repetition.repeats_question (the answer only repeats the question).
+or ordinal), places.other_place (the cited articles do not mention the city, county or district
+the question names), repetition.repeats_question (the answer only repeats the question).
 Profiles (Settings.answer_checks, resolved by Settings.checks_profile):
 - strict: every check, and, with Settings.model_check, the model asked again whether the
   quotes answer (ASKS_MODEL: one more model call per answer, off by default); for
@@ -26,6 +27,7 @@ from assistant.answer.checks.absent import says_absent
 from assistant.answer.checks.howmany import no_asked_number
 from assistant.answer.checks.located import not_located
 from assistant.answer.checks.numbers import ungrounded
+from assistant.answer.checks.places import other_place
 from assistant.answer.checks.repetition import repeats_question
 from assistant.answer.checks.years import about_other
 from assistant.records import Hit
@@ -35,7 +37,7 @@ Check = Callable[[str, list[Hit], str, Sequence[str]], str | None]
 GROUNDING: tuple[Check, ...] = (says_absent, not_located, ungrounded)
 # the checks that withhold an answer, run in this order; the first reason wins
 WITHHOLDING: dict[str, tuple[Check, ...]] = {
-    "strict": GROUNDING + (no_asked_number, about_other),
+    "strict": GROUNDING + (no_asked_number, about_other, other_place),
     "standard": GROUNDING,
     "off": (),
 }
