@@ -17,7 +17,7 @@ from assistant.answer.checks.howmany import counts, no_asked_number
 from assistant.answer.checks.located import not_located
 from assistant.answer.checks.numbers import ungrounded, whole_numbers
 from assistant.answer.checks.places import named_places, other_place
-from assistant.answer.checks.repetition import picks_an_option, repeats_question
+from assistant.answer.checks.repetition import picks_an_option, repeats_question, stem
 from assistant.answer.checks.years import about_other
 from assistant.config import Settings, model_billions
 from assistant.records import Chunk, Hit
@@ -153,6 +153,7 @@ def test_a_quote_in_a_source_passes_and_a_made_up_one_fires() -> None:
      "Ningde Coastal Hospital [1]"),
     ("Where were the talks held?", "Longyan [1]"),
     ("Which two cities sent delegates?", "Nanping and Sanming [2]"),
+    ("What report did the health bureau publish in May?", "A screening report was published [1]."),
 ])
 def test_an_answer_that_names_something_does_not_fire(question: str, reply: str) -> None:
     assert repeats_question(question, [], reply) is None
@@ -162,9 +163,19 @@ def test_an_answer_that_names_something_does_not_fire(question: str, reply: str)
     ("Which two hospitals jointly held the forum?", "The two hospitals jointly held the forum [1]."),
     ("漳州市卫健委做了什么？", "漳州市卫健委 [1]"),
     ("Was the forum held in Nanping or Fuzhou?", "In Nanping or Fuzhou [1]"),  # both options
+    ("What report did the health bureau publish in May?", "The report was published in May [1]."),
+    ("Which clinics opened at night?", "The clinics opening at night [2]"),  # inflected only
 ])
 def test_an_answer_that_only_repeats_the_question_fires(question: str, reply: str) -> None:
     assert repeats_question(question, [], reply) == "the model's answer only repeated the question"
+
+
+@pytest.mark.parametrize("word, stemmed", [
+    ("published", "publish"), ("publishes", "publish"), ("opening", "open"), ("used", "use"),
+    ("Hospitals", "hospital"), ("was", "was"), ("bus", "bus"), ("red", "red"), ("sing", "sing"),
+])
+def test_regular_inflections_are_dropped(word: str, stemmed: str) -> None:
+    assert stem(word) == stemmed
 
 
 def test_an_option_is_told_apart_only_on_its_own_side() -> None:

@@ -1,14 +1,16 @@
 """Repetition: an answer that only repeats the question's words.
 
 In:  the question and the answer. Out: a reason when every content word of the answer (Latin
-words, numbers, single Chinese characters) is already in the question: "Nanping and Sanming"
+words, numbers, single Chinese characters) is already in the question, English words compared
+without their inflection ("published" is "publish", "opening" is "open"): "Nanping and Sanming"
 for "which two cities, one of them Nanping and one Sanming", "The two hospitals jointly held the
 forum" for "which two hospitals jointly held the forum". The pipeline then shows the
 model's located quotes instead of such an answer (it withholds nothing).
 An either/or question ("Nanping or Fuzhou?", "是第20批还是第21批？") is answered by naming one
 of the options: an answer that names the words of one side of the "or" and not of the other is
 an answer, not a repetition.
-Not handled: paraphrase (an answer restating the question in other words passes), choices among
+Not handled: paraphrase (an answer restating the question in other words passes), irregular
+forms ("held" for "hold", "cities" for "city" count as new words), choices among
 three or more options written as a list ("A, B or C": only B and C are told apart).
 """
 
@@ -28,10 +30,24 @@ _OR = re.compile(r"\bor\b|还是|或者|或是|抑或", re.I)
 _NEAR = 3  # words on each side of the "or" that can name an option
 
 
+_INFLECTIONS = ("ing", "ed", "es", "s", "d")  # tried in this order; the stem keeps 3+ letters
+
+
+def stem(word: str) -> str:
+    """`word` lower-cased without a regular English inflection: "published" and "publishes" ->
+    "publish", "opening" -> "open", "used" -> "use", "hospitals" -> "hospital"."""
+    word = word.lower()
+    for ending in _INFLECTIONS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[:-len(ending)]
+    return word
+
+
 def _content(text: str) -> set[str]:
-    """Words that carry content: Latin words (plural s dropped, fillers left out), numbers and
-    single Chinese characters."""
-    words = {w.lower().removesuffix("s") for w in re.findall(r"[A-Za-z]+", text)} - _FILLER - {""}
+    """Words that carry content: Latin words (stemmed, fillers left out), numbers and single
+    Chinese characters."""
+    latin = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+    words = {stem(w) for w in latin if w not in _FILLER}
     return words | set(re.findall(r"\d+", text)) | set(CJK.findall(text))
 
 
