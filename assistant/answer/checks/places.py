@@ -26,11 +26,11 @@ from assistant.records import Hit
 from assistant.text import CJK
 
 SUFFIXES = "市县区州旗镇乡"
-_PROVINCE_LEVEL = ("省", "自治区", "特别行政区", "北京市", "上海市", "天津市", "重庆市")
+_PROVINCE_LEVEL = ("自治区", "特别行政区", "北京市", "上海市", "天津市", "重庆市")  # 省 has no SUFFIX
 
 
 @lru_cache(maxsize=1)
-def _tagger():
+def _tagger():  # jieba's tagger loads its dictionary once per process (about a second)
     import jieba
     import jieba.posseg
     jieba.setLogLevel(60)
@@ -42,7 +42,7 @@ def named_places(question: str) -> list[str]:
     (see the module docstring); [] for a question without Chinese characters."""
     if not CJK.search(question):
         return []
-    words = [(w, f) for w, f in _tagger().cut(question)]
+    words = [(w, f) for w, f in _tagger().cut(question)]  # jieba pairs unpack, not index
     places: list[str] = []
     for i, (word, flag) in enumerate(words):
         if not flag.startswith("ns"):
