@@ -65,6 +65,28 @@ def test_a_number_the_cited_articles_lack_fires(reply: str, named: str) -> None:
     assert reason == f"{named} is in none of its sources"
 
 
+FUND = ("乡村卫生室建设启动", "省财政下达专项资金1.5亿元，支持3千余家村卫生室改造，惠及约120万名村民。")
+
+
+@pytest.mark.parametrize("reply", [
+    "150 million yuan [1]", "1.5亿元 [1]", "15000万元 [1]",   # the same amount at its scale
+    "1.5 [1]",                                              # a bare figure: as written
+    "more than 3,000 clinics [1]", "3 thousand clinics [1]",  # 3千 is 3,000
+    "1.2 million villagers [1]", "120万名村民 [1]",
+])
+def test_an_amount_at_the_sources_scale_is_grounded(reply: str) -> None:
+    assert ungrounded("How much?", hits(FUND), reply) is None
+
+
+@pytest.mark.parametrize("reply, named", [
+    ("1.5 billion yuan [1]", "1.5 billion"),   # 亿 is 100 million, not a billion
+    ("1.5万元 [1]", "1.5万"),
+    ("120 thousand villagers [1]", "120 thousand"),
+])
+def test_an_amount_at_another_scale_fires(reply: str, named: str) -> None:
+    assert ungrounded("How much?", hits(FUND), reply) == f"{named} is in none of its sources"
+
+
 def test_a_number_in_another_passage_of_the_cited_article_is_grounded() -> None:
     found = hits(DELEGATION, FORUM)
     found[1].chunk.position = found[0].chunk.position  # the forum passage: same article

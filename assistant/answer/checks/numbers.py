@@ -1,12 +1,14 @@
 """Numbers in text, and the check that an answer's numbers come from the articles it cites.
 
-In:  texts (an answer, a question, passages). Out: the numbers they write: digits (with 万/亿/
-thousand/million/billion scaled), Chinese numerals (十一, 一百二十, 三千五百, 两万), English number
-words (eleven, twenty-one); and the check `ungrounded`.
+In:  texts (an answer, a question, passages). Out: the numbers they write: digits (with 千, 万,
+亿, 百万, 千万, thousand, million, billion scaled), Chinese numerals (十一, 一百二十, 三千五百,
+两万), English number words (eleven, twenty-one); and the check `ungrounded`.
 Rule (ungrounded): every number the answer writes in digits, or as a Chinese numeral of two
 characters or more (十一, 二十), is in a cited article's retrieved passages, headlines or issue
 dates, or in the question, however either side writes it ("11" is grounded by "十一人",
-"883 million" by "8.83亿").
+"883 million" by "8.83亿"). A number the answer writes with a scale word must be grounded at
+that scale: "1.5 billion" over a source's "1.5亿" (150 million) is a wrong figure, not a
+rewording, while a bare "1.5" stays grounded by "1.5亿".
 Not handled: single Chinese digits in the answer (一, 三: 一行 "the party", 统一, 三明 are no
 counts), fractions written in words, arithmetic (a total the answer adds up from the parts), and
 numbers in the parts of an article that were not retrieved.
@@ -21,8 +23,9 @@ from assistant.answer.checks.cited import cited_passages
 from assistant.answer.citations import CITE
 from assistant.records import Hit
 
-_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|thousand|million|billion)?", re.I)
-_SCALE = {"万": 1e4, "亿": 1e8, "thousand": 1e3, "million": 1e6, "billion": 1e9}
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(千万|百万|万亿|千|万|亿|thousand|million|billion)?", re.I)
+_SCALE = {"千": 1e3, "万": 1e4, "百万": 1e6, "千万": 1e7, "亿": 1e8, "万亿": 1e12,
+          "thousand": 1e3, "million": 1e6, "billion": 1e9}
 
 _DIGIT = "一二三四五六七八九两"
 _CN_VALUE = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "〇": 0}
@@ -111,8 +114,10 @@ def ungrounded_numbers(answer: str, question: str, passages: Sequence[str]) -> l
         known |= values(text)
     missing = []
     for number, unit in digit_numbers(answer):
-        if not _scaled(number, unit) & known and number not in missing:
-            missing.append(number)
+        wanted = {max(_scaled(number, unit))} if unit else _scaled(number, unit)  # at its scale
+        written = f"{number} {unit}" if unit.isascii() and unit else number + unit
+        if not wanted & known and written not in missing:
+            missing.append(written)
     for value, written, _ in chinese_numbers(CITE.sub(" ", answer)):
         if len(written) > 1 and float(value) not in known and written not in missing:
             missing.append(written)
