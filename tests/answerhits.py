@@ -1,5 +1,6 @@
 """Hand-built retrieval hits from the sample page, and a stand-in retriever that returns them;
-shared by test_answer.py, test_answer_quotes.py, test_citations.py and test_quotes.py."""
+shared by test_answer.py, test_answer_quotes.py, test_citations.py and test_quotes.py; and
+article_hits, hits of invented articles for the answer checks (test_checks*.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ def make_hits(scale: float = 1.0) -> list[Hit]:
                       file_sha="sha", page=1, position=i, index=0, issue="002"),
                 score, score * scale, None)
             for i, (title, text, score) in enumerate(PASSAGES)]
+
+
+def article_hits(*passages: tuple[str, str], dates: tuple[str | None, ...] = ()) -> list[Hit]:
+    """One Hit per (headline, text), each its own article."""
+    return [Hit(Chunk(id=f"c{i}", text=text, title=title, file="invented.txt", file_sha="sha",
+                      page=1, position=i, index=0, date=(dates[i] if i < len(dates) else None)),
+                0.5, 0.5, None)
+            for i, (title, text) in enumerate(passages)]
 
 
 class ListRetriever:

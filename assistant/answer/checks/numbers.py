@@ -85,10 +85,14 @@ def digit_numbers(text: str) -> list[tuple[str, str]]:
     return _NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", CITE.sub(" ", text)))
 
 
+def _at_scale(number: str, unit: str) -> float:
+    """The amount a number and its unit word write (1.52亿 -> 1.52e8; no unit: the number)."""
+    return round(float(number) * (_SCALE[unit.lower()] if unit else 1), 6)
+
+
 def _scaled(number: str, unit: str) -> set[float]:
     """A number as written and, after a unit word, as scaled (1.52亿 -> 1.52 and 1.52e8)."""
-    value = float(number)
-    return {round(value, 6)} | ({round(value * _SCALE[unit.lower()], 6)} if unit else set())
+    return {round(float(number), 6), _at_scale(number, unit)}
 
 
 def values(text: str) -> set[float]:
@@ -114,9 +118,8 @@ def ungrounded_numbers(answer: str, question: str, passages: Sequence[str]) -> l
         known |= values(text)
     missing = []
     for number, unit in digit_numbers(answer):
-        wanted = {max(_scaled(number, unit))} if unit else _scaled(number, unit)  # at its scale
-        written = f"{number} {unit}" if unit.isascii() and unit else number + unit
-        if not wanted & known and written not in missing:
+        written = f"{number} {unit}" if unit.isalpha() and unit.isascii() else number + unit
+        if _at_scale(number, unit) not in known and written not in missing:
             missing.append(written)
     for value, written, _ in chinese_numbers(CITE.sub(" ", answer)):
         if len(written) > 1 and float(value) not in known and written not in missing:
