@@ -10,6 +10,7 @@ Not handled here: retrieval, refusal, citation checking or fallback answers (pip
 
 from __future__ import annotations
 
+import importlib
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -25,9 +26,25 @@ from assistant.config import PROMPTS_DIR, Settings
 from assistant.errors import EndpointError
 
 _NO = re.compile(r"\s*(?:no\b|不|否)", re.I)
+
+
+def _http_libraries() -> tuple:
+    """The HTTP libraries whose errors can reach us from the openai client while a reply
+    streams: httpx (openai 1.x and 2.x) and httpx2 (openai 3.x), whichever are installed."""
+    found = [httpx]
+    try:
+        found.append(importlib.import_module("httpx2"))
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+_HTTP = _http_libraries()
+_TIMEOUTS = (openai.APITimeoutError, *(h.TimeoutException for h in _HTTP))
+_UNREACHABLE = (openai.APIConnectionError, *(h.ConnectError for h in _HTTP))
 # what a broken or foreign endpoint can throw at us while we read its reply
-ENDPOINT_FAILURES = (openai.OpenAIError, httpx.HTTPError, ValueError, KeyError, TypeError,
-                     AttributeError)
+ENDPOINT_FAILURES = (openai.OpenAIError, *(h.HTTPError for h in _HTTP), ValueError, KeyError,
+                     TypeError, AttributeError)
 
 
 @cache
@@ -45,20 +62,20 @@ def first_token_budget(settings: Settings, prompt_chars: int) -> float:
 def chat_model(endpoint: Endpoint, settings: Settings, max_tokens: int | None = None,
                temperature: float | None = None, wait: float | None = None) -> ChatOpenAI:
     """The endpoint as a streaming LangChain chat model. `wait` bounds the silence before each
-    chunk (httpx read timeout); the fixed instructions stay a prefix llama.cpp can reuse
+    chunk (the read timeout, in the openai client's own Timeout type); the fixed instructions stay a prefix llama.cpp can reuse
     (cache_prompt); token counts come back with the last chunk (stream_usage)."""
     return ChatOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key, model=endpoint.model,
                       temperature=settings.llm_temperature if temperature is None else temperature,
                       max_tokens=max_tokens or settings.llm_max_tokens,
-                      timeout=httpx.Timeout(wait or settings.llm_timeout, connect=10.0),
+                      timeout=openai.Timeout(wait or settings.llm_timeout, connect=10.0),
                       max_retries=0, streaming=True, stream_usage=True,
                       extra_body={"cache_prompt": True})
 
 
 def _describe(e: Exception) -> str:
-    if isinstance(e, openai.APITimeoutError | httpx.TimeoutException):
+    if isinstance(e, _TIMEOUTS):
         return "did not answer in time"
-    if isinstance(e, openai.APIConnectionError | httpx.ConnectError):
+    if isinstance(e, _UNREACHABLE):
         return "is unreachable"
     if isinstance(e, openai.APIStatusError):
         return f"answered HTTP {e.status_code}"
