@@ -173,6 +173,11 @@ class Answer:
     # the same model reply checked under other profiles (Answerer(also_profiles=...), for the
     # evaluation); empty when the model was not asked; never shown, not in to_dict()
     alternatives: dict[str, Answer] = field(default_factory=dict, repr=False)
+    # what the checks read: the model's whole reply and the passages it was given (empty when the
+    # model was not asked); for the evaluation to re-run the checks (evaluation/replay.py); never
+    # shown, not in to_dict()
+    model_reply: str = field(default="", repr=False)
+    passages: list[Hit] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.text,

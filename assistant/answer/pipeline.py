@@ -179,12 +179,6 @@ class Answerer:
             if out:
                 yield out
         timings["generate"] = round(timings.get("generate", 0.0) + time.monotonic() - t, 3)
-        if is_refusal(raw):
-            yield Answer(question, REFUSAL[lang], [], refused=True)
-            return
-        quotes, reply = split_reply(raw)
-        if not has_words(reply):  # e.g. "[1] [2] [3]"
-            raise EndpointError("it gave source numbers but no answer")
 
         def confirm(sentences: list[str]) -> bool:
             t = time.monotonic()
@@ -193,10 +187,27 @@ class Answerer:
             finally:
                 timings["check"] = round(time.monotonic() - t, 3)
 
-        answer = self._final(question, quotes, reply, hits, lang, confirm)
-        answer.alternatives = {p: self._final(question, quotes, reply, hits, lang, confirm, p)
+        answer = self.checked(question, raw, hits, lang, confirm)
+        answer.alternatives = {p: self.checked(question, raw, hits, lang, confirm, p)
                                for p in self.also_profiles}
         yield answer
+
+    def checked(self, question: str, raw: str, hits: list[Hit], lang: str,
+                confirm: Callable[[list[str]], bool] | None = None,
+                profile: str | None = None) -> Answer:
+        """The Answer that the model's whole reply `raw` over `hits` gives, checked under `profile`
+        (default Settings.checks_profile): the model's refusal, or _final's checked answer; it
+        keeps the reply and the passages (Answer.model_reply, .passages) for the evaluation's
+        replay. EndpointError when the reply gives source numbers but no words."""
+        if is_refusal(raw):
+            answer = Answer(question, REFUSAL[lang], [], refused=True, checks=profile or "")
+        else:
+            quotes, reply = split_reply(raw)
+            if not has_words(reply):  # e.g. "[1] [2] [3]"
+                raise EndpointError("it gave source numbers but no answer")
+            answer = self._final(question, quotes, reply, hits, lang, confirm, profile)
+        answer.model_reply, answer.passages = raw, list(hits)
+        return answer
 
     def _condense(self, question: str, history: list[tuple[str, str]],
                   timings: dict[str, float], tokens: dict[str, int]) -> tuple[str, str]:

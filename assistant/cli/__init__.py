@@ -64,12 +64,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.cli.commands import eval_command
+    from assistant.cli.commands import eval_command, replay_command
+    profiles = [p for p in args.also_profiles.split(",") if p]
+    if args.replay:
+        return replay_command(_settings(args), args.replay, args.questions, args.split, profiles,
+                              args.out, args.json)
     return eval_command(_settings(args), questions=args.questions, as_json=args.json,
                         baseline=args.baseline, out_dir=args.out, retrieval_only=args.retrieval_only,
                         split=args.split, archive=args.archive, index_given=bool(args.index),
-                        also_profiles=[p for p in args.also_profiles.split(",") if p],
-                        archive_sample=args.archive_sample)
+                        also_profiles=profiles, archive_sample=args.archive_sample)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -184,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--also-profiles", default="", metavar="P,Q",
                     help="also score each model reply under these check profiles (strict, "
                          "standard, off), with no extra model calls")
+    sp.add_argument("--replay", metavar="FOLDER",
+                    help="no model, no index: re-run the answer checks on the replies a run logged "
+                         "in FOLDER (its --out) and score them (report in FOLDER/replay)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)
 

@@ -121,18 +121,25 @@ def eval_command(settings: Settings, questions: str | None, as_json: bool, basel
                  out_dir: str | None, retrieval_only: bool = False, split: str = "all",
                  archive: str | None = None, index_given: bool = True,
                  also_profiles: list[str] | None = None, archive_sample: int | None = None) -> int:
+    from assistant.evaluation import replay
     from assistant.evaluation.report import console_summary, write_report
     from assistant.evaluation.run import BASELINE, QUESTIONS, REPORT_DIR, gate, run_eval
 
     questions_path = Path(questions) if questions else QUESTIONS
     out = Path(out_dir) if out_dir else REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
-    answers_log = out / "answers.jsonl"  # written as answers come: a long run's work survives a stop
-    answers_log.unlink(missing_ok=True)
+    # written as answers come, so that a long run's work survives a stop; replies.jsonl keeps each
+    # model reply with its passages, for `assistant eval --replay` to re-check
+    answers_log, replies_log = out / replay.ANSWERS, out / replay.REPLIES
+    for log in (answers_log, replies_log):
+        log.unlink(missing_ok=True)
 
     def on_answer(position: int, q: Question, answer) -> None:
         with answers_log.open("a", encoding="utf-8") as f:
             f.write(json.dumps(answer.to_dict() | {"id": q.id}, ensure_ascii=False) + "\n")
+        if (record := replay.reply_record(q.id, answer)) is not None:
+            with replies_log.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
         if not as_json:
             print(f"[{position}] {q.id} {answer.timings.get('total', 0):.1f}s", flush=True)
 
@@ -155,6 +162,30 @@ def eval_command(settings: Settings, questions: str | None, as_json: bool, basel
         for line in found:
             print(f"REGRESSION {line}")
     return 1 if found else 0
+
+
+def replay_command(settings: Settings, folder: str, questions: str | None, split: str,
+                   also_profiles: list[str], out_dir: str | None, as_json: bool) -> int:
+    """`assistant eval --replay FOLDER`: the checks re-run on a run's logged replies (replay.py)."""
+    from assistant.evaluation.replay import replay
+    from assistant.evaluation.report import console_summary, write_report
+    from assistant.evaluation.run import QUESTIONS
+
+    summary = replay(settings, Path(folder), Path(questions) if questions else QUESTIONS, split,
+                     also_profiles)
+    out = Path(out_dir) if out_dir else Path(folder) / "replay"
+    out.mkdir(parents=True, exist_ok=True)
+    write_report(summary, out)
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0
+    print(console_summary(summary))
+    meta = summary["meta"]
+    print(f"{meta['n_replies']} of {meta['n_questions']} logged answers re-checked "
+          f"(the others were given without the model); report: {out / 'report.md'}")
+    if meta["model_check_skipped"]:
+        print("the yes/no model check (ASSISTANT_MODEL_CHECK) is on but needs the model: not replayed")
+    return 0
 
 
 def bench_command(settings: Settings, n_chunks: int, as_json: bool) -> int:
