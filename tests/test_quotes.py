@@ -42,6 +42,10 @@ def test_reply_split_into_quote_and_answer(reply: str, quotes: list[str], answer
     ("会议在厦门召开。 [3]", "会议在厦门召开。"),                      # no marks: up to its [n]
     ("“会议在厦门召开。 [3]", "会议在厦门召开。"),                     # never closed
     ("“The doctors' team arrived. [2]", "The doctors' team arrived."),  # an apostrophe is no close
+    ("新规自2025年1月1日起施行。 [<source>]", "新规自2025年1月1日起施行。"),  # no marks, no number
+    ("The clinic opened in May. <source>", "The clinic opened in May."),
+    ("义诊在县医院举行。（来源）", "义诊在县医院举行。"),
+    ("检测结果[阴性]", "检测结果[阴性]"),                               # brackets of the source's own
 ])
 def test_quoted_words_end_at_the_closing_quotation_mark(line: str, words: str) -> None:
     assert quote_text(line) == words

@@ -69,20 +69,25 @@ def split_reply(text: str) -> tuple[list[str], str]:
 
 
 _PAIRS = {"“": "”", "「": "」", "『": "』", '"': '"', "‘": "’"}  # opening -> closing mark
+# a source marker with no number at the end of an unquoted line: "[<source>]", "<source>",
+# "[source]", "(来源)", "【来源】"
+_BARE_MARKER = re.compile(r"\s*[\[<(（【]\s*(?:</?\s*)?(?:source|来源|出处)\s*/?>?\s*[\]>)）】]\s*$",
+                          re.I)
 
 
 def quote_text(line: str) -> str:
     """The quoted words of a Quote line: without quotation marks, its [n] and anything after it.
     A line that opens with a quotation mark and closes one later holds its words between the two
     (quotation marks nested inside kept): what follows the closing mark is the model's marker,
-    however mangled ("[<source>]", "(来源1)"), not the source's words."""
+    however mangled ("[<source>]", "(来源1)"), not the source's words; so is a marker with no
+    number that ends a line without quotation marks ("…起施行。 [<source>]")."""
     line = line.strip()
     if line[:1] in _PAIRS and (end := line.rfind(_PAIRS[line[0]])) > 0:
         line = line[1:end]
     cite = CITE.search(line)
     if cite and cite.start() > 0:
         line = line[:cite.start()]
-    return CITE.sub("", line).strip().strip(QUOTE_MARKS).strip()
+    return _BARE_MARKER.sub("", CITE.sub("", line)).strip().strip(QUOTE_MARKS).strip()
 
 
 def issue_date(iso: str | None) -> str:
@@ -114,6 +119,22 @@ def locate_quote(quote: str, hits: list[Hit], min_run: int = 3,
         if share > best[1]:
             best = (n, share)
     return best
+
+
+def covered_share(text: str, sources: Sequence[str], min_run: int = 3) -> float:
+    """The share of `text`'s Chinese characters inside verbatim runs of at least `min_run`
+    characters of any one of `sources` (spaces and quotation marks ignored)."""
+    t = plain(text)
+    cjk = [i for i, c in enumerate(t) if CJK.match(c)]
+    if not cjk:
+        return 0.0
+    covered = [False] * len(t)
+    for source in sources:
+        matcher = difflib.SequenceMatcher(None, t, plain(source), autojunk=False)
+        for b in matcher.get_matching_blocks():
+            if b.size >= min_run:
+                covered[b.a:b.a + b.size] = [True] * b.size
+    return sum(covered[i] for i in cjk) / len(cjk)
 
 
 def repair_copying(answer: str, sources: list[str], context: int = 3) -> str:
