@@ -121,22 +121,6 @@ def locate_quote(quote: str, hits: list[Hit], min_run: int = 3,
     return best
 
 
-def covered_share(text: str, sources: Sequence[str], min_run: int = 3) -> float:
-    """The share of `text`'s Chinese characters inside verbatim runs of at least `min_run`
-    characters of any one of `sources` (spaces and quotation marks ignored)."""
-    t = plain(text)
-    cjk = [i for i, c in enumerate(t) if CJK.match(c)]
-    if not cjk:
-        return 0.0
-    covered = [False] * len(t)
-    for source in sources:
-        matcher = difflib.SequenceMatcher(None, t, plain(source), autojunk=False)
-        for b in matcher.get_matching_blocks():
-            if b.size >= min_run:
-                covered[b.a:b.a + b.size] = [True] * b.size
-    return sum(covered[i] for i in cjk) / len(cjk)
-
-
 def repair_copying(answer: str, sources: list[str], context: int = 3) -> str:
     """The answer with Chinese characters a small model mis-copied from its sources put right
     ("戋卫东" for "戎卫东"). A character is mis-copied when no source has it at all, and its

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from assistant.answer.checks.absent import says_absent
+from assistant.answer.checks.counted import other_kind
 from assistant.answer.checks.howmany import no_asked_number
 from assistant.answer.checks.located import not_located
 from assistant.answer.checks.numbers import ungrounded
@@ -37,7 +38,7 @@ Check = Callable[[str, list[Hit], str, Sequence[str]], str | None]
 GROUNDING: tuple[Check, ...] = (says_absent, not_located, ungrounded)
 # the checks that withhold an answer, run in this order; the first reason wins
 WITHHOLDING: dict[str, tuple[Check, ...]] = {
-    "strict": GROUNDING + (no_asked_number, about_other, other_place),
+    "strict": GROUNDING + (no_asked_number, other_kind, about_other, other_place),
     "standard": GROUNDING,
     "off": (),
 }
