@@ -1,4 +1,4 @@
-"""checks/counted.py: a count asked for in one measure word is not answered with another kind.
+"""checks/counted.py: a count or an amount asked for is not answered with a number of another kind.
 
 Every example is invented here (an outbreak in a county, a clinic campaign), not taken from eval/
 or the sample pages.
@@ -17,7 +17,8 @@ pytestmark = pytest.mark.unit
 OUTBREAK = ("南平市通报诺如病毒疫情", "截至10月8日，南平市累计报告诺如病毒感染病例326例，其中住院41人，"
             "无死亡病例。疫情涉及学校12所，全市派出疾控人员85名。")
 CAMPAIGN = ("义诊进社区", "活动共组织9家医院参与，服务群众1200人次，发放资料3000份，投入经费1.2万元。")
-REASON = "the question counts {}, and the articles write the answer's number as a count of another kind"
+REASON = "the question asks for a count in {}, and the answer's number is of another kind"
+MONEY = "the question asks for an amount of money, and the answer's number is of another kind"
 
 
 @pytest.mark.parametrize("question, reply", [
@@ -28,6 +29,11 @@ REASON = "the question counts {}, and the articles write the answer's number as 
     ("全市派出多少名疾控人员？", "85人 [1]"),
     ("义诊投入了多少钱？", "1.2万元 [2]"),                   # money at any scale
     ("义诊服务群众多少人次？", "1200人次 [2]"),
+    ("义诊服务群众多少人？", "1200 [2]"),                    # people served, as 人次
+    ("How much did the campaign spend on materials?", "12,000 yuan [2]"),
+    ("How much did the campaign spend?", "1.2 [2]"),          # bare: the article writes 1.2万元
+    ("义诊花费了多少？", "经费1.2万元 [2]"),
+    ("疫情持续了多少天？", "截至10月8日 [1]"),               # 日 and 天 alike
     ("共有多少个单位参与？", "9家 [2]"),                     # 个: any kind
     ("How many people were hospitalised?", "41 [1]"),        # English: no measure word
     ("南平市累计报告多少例？", "三百二十六例 [1]"),           # no digits: nothing to compare
@@ -40,11 +46,20 @@ def test_a_count_of_the_asked_kind_does_not_fire(question: str, reply: str) -> N
     ("南平市有多少人死亡？", "326 [1]", "人"),               # the article counts 326 cases
     ("疫情中有多少例住院？", "住院41人 [1]", "例"),           # people, not cases
     ("义诊有几家医院参与？", "1200 [2]", "家"),
-    ("义诊服务群众多少人？", "1200 [2]", "人"),               # 人次: visits, not people
+    ("疫情涉及多少例？", "12所学校 [1]", "例"),               # the answer's own measure word
     ("多少名医生参加义诊？", "医生人数未说明，共9家医院参与 [2]", "人"),  # hospitals for doctors
 ])
 def test_a_count_of_another_kind_fires(question: str, reply: str, asked: str) -> None:
     assert other_kind(question, hits(OUTBREAK, CAMPAIGN), reply) == REASON.format(asked)
+
+
+@pytest.mark.parametrize("question, reply", [
+    ("How much did the patient pay for the treatment?", "9 [2]"),   # the article: 9 hospitals
+    ("How much did the campaign cost?", "3000份资料 [2]"),            # copies, not money
+    ("义诊花了多少钱？", "发放资料3000份 [2]"),
+])
+def test_an_amount_of_money_answered_with_another_kind_fires(question: str, reply: str) -> None:
+    assert other_kind(question, hits(OUTBREAK, CAMPAIGN), reply) == MONEY
 
 
 def test_it_runs_in_the_strict_profile_only() -> None:
@@ -59,3 +74,6 @@ def test_kinds_read_from_question_and_articles() -> None:
     assert asked_kind("几乎所有医院都参加了吗？") is None
     assert written_kinds("1.2", ["投入经费1.2万元"]) == {"元"}
     assert written_kinds("12", ["学校12所，病例112例"]) == {"家"}   # not the 12 inside 112
+    assert written_kinds("100", ["100多人参加", "100 dollars"]) == {"人", "元"}
+    assert asked_kind("How much did the operation cost?") == "元"
+    assert asked_kind("How many people attended?") is None
