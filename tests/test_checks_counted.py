@@ -76,4 +76,6 @@ def test_kinds_read_from_question_and_articles() -> None:
     assert written_kinds("12", ["学校12所，病例112例"]) == {"家"}   # not the 12 inside 112
     assert written_kinds("100", ["100多人参加", "100 dollars"]) == {"人", "元"}
     assert asked_kind("How much did the operation cost?") == "元"
+    assert asked_kind("移动支付上线后首月有多少名患者使用？") == "人"   # not money: 名 is named
+    assert asked_kind("挂号费用是多少？") == "元"
     assert asked_kind("How many people attended?") is None

@@ -49,10 +49,10 @@ def asked_kind(question: str) -> str | None:
     """The kind of number a question asks for (人 for 多少名, 家 for 几所, 元 for an amount of
     money), or None when it names no measure word, only the generic 个, or asks in English for
     anything but money."""
-    if _ASKED_MONEY.search(question):
-        return _MONEY
     m = _ASKED.search(question)
-    return None if m is None or m.group(1) == "个" else kind(m.group(1))
+    if m is not None and m.group(1) != "个":  # a measure word named wins: 支付后有多少名患者
+        return kind(m.group(1))
+    return _MONEY if _ASKED_MONEY.search(question) else None
 
 
 def written_kinds(number: str, texts: Sequence[str]) -> set[str]:
