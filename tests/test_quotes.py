@@ -15,6 +15,7 @@ from assistant.answer.quotes import (
     locate_quote,
     quote_text,
     repair_copying,
+    restore_scales,
     split_reply,
 )
 
@@ -107,3 +108,35 @@ def test_a_quote_that_writes_the_issue_date_for_当天_is_located_and_a_made_up_
         assert locate_quote(quote, dated)[1] >= MIN_QUOTE_SHARE, quote
     assert locate_quote("2025年3月2日，共接诊患儿312人次。", [_dated_hit(text, None)])[1] < MIN_QUOTE_SHARE
     assert locate_quote("2025年3月2日，医院新开设了眼科和口腔科门诊。", dated)[1] < MIN_QUOTE_SHARE
+
+
+# ---- a scale word the model dropped (invented articles) -------------------------------------------
+
+COVERAGE = ["全省将为 1250 万适龄妇女提供免费筛查，省财政投入3.6亿元，首批30家医院参与。"]
+
+
+@pytest.mark.parametrize("answer, english, restored", [
+    ("1250 [1]", False, "1250万 [1]"),
+    ("1250名 [1]", False, "1250万名 [1]"),
+    ("About 1250 women [1].", True, "About 12.5 million women [1]."),
+    ("3.6 [1]", False, "3.6亿 [1]"),
+    ("3.6 yuan [1]", True, "360 million yuan [1]"),
+])
+def test_a_number_the_sources_write_only_with_a_scale_gets_it_back(answer: str, english: bool,
+                                                                  restored: str) -> None:
+    assert restore_scales(answer, COVERAGE, english) == restored
+
+
+@pytest.mark.parametrize("answer", [
+    "1250万 [1]", "12.5 million women [1]",   # already scaled
+    "30家医院 [1]",                            # written bare in the source
+    "2023年 [1]",                              # not in the source at all
+])
+def test_numbers_written_as_the_sources_write_them_stay(answer: str) -> None:
+    assert restore_scales(answer, COVERAGE, english=answer.isascii()) == answer
+
+
+def test_a_number_written_both_bare_and_scaled_stays_and_citations_are_not_numbers() -> None:
+    both = ["共有1250名医生，服务1250万人。", "1万人参加"]
+    assert restore_scales("1250 [1]", both) == "1250 [1]"
+    assert restore_scales("1250 [1][2]", ["1万人", "1250万"]) == "1250万 [1][2]"  # not [1万]

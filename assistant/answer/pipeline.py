@@ -47,6 +47,7 @@ from assistant.answer.quotes import (
     locate_quote,
     quote_text,
     repair_copying,
+    restore_scales,
     split_reply,
 )
 from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal
@@ -272,7 +273,8 @@ class Answerer:
         if uncited := list(dict.fromkeys(n for n in located.values() if n not in cited)):
             reply = reply.rstrip() + " " + "".join(f"[{n}]" for n in uncited)
             cited += uncited
-        reply = repair_copying(reply, [hits[n - 1].chunk.text for n in cited])
+        cited_texts = [hits[n - 1].chunk.text for n in cited]
+        reply = restore_scales(repair_copying(reply, cited_texts), cited_texts, lang == "en")
         if reason := run_checks(profile, question, hits, reply, quotes):
             return withheld(reason)
         if confirm and located and profile in ASKS_MODEL and self.settings.model_check:

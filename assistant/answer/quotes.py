@@ -141,3 +141,41 @@ def repair_copying(answer: str, sources: list[str], context: int = 3) -> str:
         if len(found) == 1:
             chars[i] = found.pop()
     return "".join(chars)
+
+
+_SCALES = {"万": 10_000, "亿": 100_000_000}
+_BARE = re.compile(r"(?<![\d.,])(\d+(?:\.\d+)?)(?![\d.,]|\s*(?:万|亿|千|百万|千万|thousand|million|billion))",
+                   re.I)
+
+
+def _english(value: float) -> str:
+    """16000000 -> "16 million", 125000000 -> "125 million", 1.5e9 -> "1.5 billion"."""
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if value >= size:
+            return f"{value / size:.2f}".rstrip("0").rstrip(".") + f" {word}"
+    return f"{value:,.0f}"
+
+
+def restore_scales(answer: str, sources: list[str], english: bool = False) -> str:
+    """The answer with the scale word a small model dropped from a number put back: a number the
+    answer writes bare ("1600") that the sources write only with 万 or 亿 ("1600万家庭", never
+    "1600" alone) was copied without its scale, and is 16 million, not 1600. A Chinese answer
+    gets the source's word back ("1600万"); an English one the value in words ("16 million").
+    Not handled: a number the sources write both bare and scaled (left as the answer writes it),
+    scales other than 万 and 亿, and numbers written as Chinese numerals."""
+    text = "\n".join(sources)
+
+    def restore(m: re.Match) -> str:
+        number = m.group(1)
+        after = re.findall(rf"(?<![\d.,]){re.escape(number)}(?![\d.,])\s*(万|亿)?", text)
+        scales = set(after)
+        if not after or len(scales) != 1 or "" in scales:
+            return number
+        scale = scales.pop()
+        return _english(float(number) * _SCALES[scale]) if english else number + scale
+
+    out, start = [], 0
+    for cite in CITE.finditer(answer):  # never inside a [n]
+        out += [_BARE.sub(restore, answer[start:cite.start()]), cite.group(0)]
+        start = cite.end()
+    return "".join(out) + _BARE.sub(restore, answer[start:])
