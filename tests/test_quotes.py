@@ -15,6 +15,7 @@ from assistant.answer.quotes import (
     locate_quote,
     quote_text,
     repair_copying,
+    restore_digits,
     restore_scales,
     split_reply,
 )
@@ -140,3 +141,15 @@ def test_a_number_written_both_bare_and_scaled_stays_and_citations_are_not_numbe
     both = ["共有1250名医生，服务1250万人。", "1万人参加"]
     assert restore_scales("1250 [1]", both) == "1250 [1]"
     assert restore_scales("1250 [1][2]", ["1万人", "1250万"]) == "1250万 [1][2]"  # not [1万]
+
+
+@pytest.mark.parametrize("answer, restored", [
+    ("共查处三百二十起 [1]", "共查处320起 [1]"),
+    ("六千一百零余起 [1]", "6100余起 [1]"),                 # a numeral that stopped at 零
+    ("十一家医院 [1]", "十一家医院 [1]"),                   # the source writes 十一 itself
+    ("三家医院 [1]", "三家医院 [1]"),                       # one character: left alone
+    ("二十五人 [1]", "二十五人 [1]"),                       # 25 is in no source
+])
+def test_a_numeral_the_sources_write_in_digits_is_written_in_digits(answer: str, restored: str) -> None:
+    sources = ["今年以来共查处违法案件320起，破获6100余起，涉及十一家医院。"]
+    assert restore_digits(answer, sources) == restored

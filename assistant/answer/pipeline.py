@@ -47,6 +47,7 @@ from assistant.answer.quotes import (
     locate_quote,
     quote_text,
     repair_copying,
+    restore_digits,
     restore_scales,
     split_reply,
 )
@@ -274,7 +275,8 @@ class Answerer:
             reply = reply.rstrip() + " " + "".join(f"[{n}]" for n in uncited)
             cited += uncited
         cited_texts = [hits[n - 1].chunk.text for n in cited]
-        reply = restore_scales(repair_copying(reply, cited_texts), cited_texts, lang == "en")
+        reply = repair_copying(reply, cited_texts)  # then numbers as the sources write them:
+        reply = restore_scales(restore_digits(reply, cited_texts), cited_texts, lang == "en")
         if reason := run_checks(profile, question, hits, reply, quotes):
             return withheld(reason)
         if confirm and located and profile in ASKS_MODEL and self.settings.model_check:

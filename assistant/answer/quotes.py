@@ -179,3 +179,24 @@ def restore_scales(answer: str, sources: list[str], english: bool = False) -> st
         out += [_BARE.sub(restore, answer[start:cite.start()]), cite.group(0)]
         start = cite.end()
     return "".join(out) + _BARE.sub(restore, answer[start:])
+
+
+def restore_digits(answer: str, sources: list[str]) -> str:
+    """The answer with a Chinese numeral written back in the digits its sources use: a small model
+    turns "6100余起" into "六千一百零余起"; when the cited passages write that value in digits and
+    never as that numeral, the digits are what was meant ("6100余起"). Numerals of one character
+    (一, 三: 一行, 三明) are left alone, as are values the sources write as numerals themselves.
+    Not handled: numerals with 万 or 亿 whose digits the sources write with the scale (两万 vs 2万)."""
+    from assistant.answer.checks.numbers import chinese_numbers, digit_numbers
+    text = "\n".join(sources)
+    in_digits = {float(n) for n, _ in digit_numbers(text)}
+    out, start = [], 0
+    for value, written, end in chinese_numbers(answer):
+        if len(written) < 2 or written in text or float(value) not in in_digits:
+            continue
+        begin = end - len(written)
+        if answer[end:end + 1] == "零" and not re.match(r"[一二三四五六七八九两十]", answer[end + 1:end + 2]):
+            end += 1  # "六千一百零余": the 零 of a numeral that stopped short
+        out += [answer[start:begin], str(value)]
+        start = end
+    return "".join(out) + answer[start:]
