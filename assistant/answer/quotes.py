@@ -158,9 +158,9 @@ def _english(value: float) -> str:
 
 def restore_scales(answer: str, sources: list[str], english: bool = False) -> str:
     """The answer with the scale word a small model dropped from a number put back: a number the
-    answer writes bare ("1600") that the sources write only with 万 or 亿 ("1600万家庭", never
-    "1600" alone) was copied without its scale, and is 16 million, not 1600. A Chinese answer
-    gets the source's word back ("1600万"); an English one the value in words ("16 million").
+    answer writes bare ("1250") that the sources write only with 万 or 亿 ("1250万适龄妇女", never
+    "1250" alone) was copied without its scale, and is 12.5 million, not 1250. A Chinese answer
+    gets the source's word back ("1250万"); an English one the value in words ("12.5 million").
     Not handled: a number the sources write both bare and scaled (left as the answer writes it),
     scales other than 万 and 亿, and numbers written as Chinese numerals."""
     text = "\n".join(sources)
@@ -183,8 +183,8 @@ def restore_scales(answer: str, sources: list[str], english: bool = False) -> st
 
 def restore_digits(answer: str, sources: list[str]) -> str:
     """The answer with a Chinese numeral written back in the digits its sources use: a small model
-    turns "6100余起" into "六千一百零余起"; when the cited passages write that value in digits and
-    never as that numeral, the digits are what was meant ("6100余起"). Numerals of one character
+    turns "320起" into "三百二十起"; when the cited passages write that value in digits and never
+    as that numeral, the digits are what was meant ("320起"). Numerals of one character
     (一, 三: 一行, 三明) are left alone, as are values the sources write as numerals themselves.
     Not handled: numerals with 万 or 亿 whose digits the sources write with the scale (两万 vs 2万)."""
     from assistant.answer.checks.numbers import chinese_numbers, digit_numbers

@@ -2,9 +2,9 @@
 
 In:  the question, the Hits, the answer. Out: a reason when the question asks for a count in a
 measure word (多少例, 几家, 多少名, 多少张) or for an amount of money (多少钱, 花费多少, "how much did
-it cost/pay") and every number of the answer whose kind can be read is of another kind: "本地病例
-有多少例" answered with 281 where the article says "死亡者达281人" (deaths, not cases); "how much
-did the treatment cost" answered with "8瓶可乐" (eight bottles of cola).
+it cost/pay") and every number of the answer whose kind can be read is of another kind: "有多少人
+死亡" answered with 326 where the article says "感染病例326例" (cases, not deaths); "义诊花了多少钱"
+answered with "3000份" (copies of a leaflet, not money).
 A number's kind is the measure word written right after it (a scale word such as 万 and an
 approximation such as 多, 余 in between allowed): in the answer itself, or, when the answer writes
 it bare, in the articles it cites. Measure words of one kind count the same things: 人/名/位/人次
