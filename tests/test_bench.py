@@ -145,3 +145,13 @@ def test_an_answer_is_mixed_up_only_when_it_carries_another_questions_answer() -
     assert mixed_up("a", "专项资金2000万元由市财政安排。 [1]", single)  # b's answer, given to a
     assert not mixed_up("a", "全市今年新建村卫生室40所。 [1]", single)  # its own, reworded
     assert not mixed_up("a", "The city builds 40 village clinics. [1]", single)  # shares nothing
+
+
+@pytest.mark.unit
+def test_a_refusal_on_either_side_is_no_mix_up() -> None:
+    from assistant.answer.refusal import REFUSAL
+    from assistant.bench.answers import mixed_up
+    single = {"a": REFUSAL["zh"], "b": REFUSAL["zh"], "c": "专项资金2000万元由市财政安排。 [2]"}
+    assert not mixed_up("c", REFUSAL["zh"], single)            # refused together: nobody's answer
+    assert not mixed_up("a", "全市新建村卫生室40所。 [1]", single)  # refused alone: an answer now
+    assert mixed_up("a", "专项资金2000万元由市财政安排。 [1]", single)  # c's answer, given to a

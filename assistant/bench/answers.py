@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from assistant.answer.refusal import REFUSAL
 from assistant.config import Settings, available_cores
 from assistant.evaluation.metrics import mean, percentile
 from assistant.evaluation.questions import Question, load_questions, select
@@ -90,18 +91,28 @@ def run_condition(answerer, questions: list[Question], condition: str) -> list[d
         return [dict(row, user=u) for u, rows in enumerate(done) for row in rows]
 
 
+MIN_SHARED = 0.5  # of its words an answer must share with another question's answer to carry it
+
+
 def mixed_up(qid: str, answer: str, single: dict[str, str]) -> bool:
-    """True when `answer` (to question `qid`, asked together with others) shares more words with
-    another question's single-user answer than with its own: it carries someone else's answer.
-    Another wording of its own answer shares more with its own, and is not a mix-up."""
+    """True when `answer` (to question `qid`, asked together with others) carries someone else's
+    answer: it shares more words with another question's single-user answer than with its own,
+    and at least MIN_SHARED of them. Another wording of its own answer shares more with its own,
+    and is not a mix-up. A refusal carries nobody's answer, and a refused single-user answer is
+    nobody's to carry (every refusal reads the same): neither is compared."""
+    refusals = set(REFUSAL.values())
+    if answer.strip() in refusals:
+        return False
     mine = grams(answer)
 
     def overlap(other: str) -> float:
         theirs = grams(other)
         return len(mine & theirs) / max(1, len(mine | theirs))
 
-    own = overlap(single[qid])
-    return any(overlap(a) > own for q, a in single.items() if q != qid)
+    own = 0.0 if single[qid].strip() in refusals else overlap(single[qid])
+    return any(shared >= MIN_SHARED and shared > own
+               for shared in (overlap(a) for q, a in single.items()
+                              if q != qid and a.strip() not in refusals))
 
 
 def summary(rows: list[dict[str, Any]], single: dict[str, str] | None = None) -> dict[str, Any]:
