@@ -238,8 +238,9 @@ class Answerer:
                profile: str | None = None) -> Answer:
         """The checked answer from the model's reply (`quotes` are its Quote lines).
         The quotes are located in the sources: the answer cites the sources they are in (a
-        misnumbered quote's [n] is corrected) and characters it mis-copied from them are put
-        right. Then the checks of the profile (Settings.checks_profile, checks/) run: a failed
+        misnumbered quote's [n] is corrected), characters it mis-copied from them are put
+        right and its numbers written as the cited sources write them (a dropped 万 or 亿, digits
+        turned into a Chinese numeral). Then the checks of the profile (Settings.checks_profile, checks/) run: a failed
         check withholds the answer, i.e. refuses with the check's reason flagged; in the strict
         profile an answer that only repeats the question is replaced by its quotes, and `confirm`
         (the model asked again, shown only the quotes) withholds it on a No. Citations are then

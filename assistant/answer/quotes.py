@@ -3,7 +3,8 @@
 In:  the model's reply text and the retrieved Hits.
 Out: the reply split into its Quote lines and its answer (mangled [n] markers repaired), the
      words of a quote, the source a quote really comes from (and how much of it does), the source
-     a short uncited answer was copied from, and the answer with mis-copied characters put right.
+     a short uncited answer was copied from, and the answer with mis-copied characters put right
+     and its numbers written as the sources write them (restore_scales, restore_digits).
 Not handled here: numbering and mapping citations (citations.py), refusals (refusal.py), numbers
 (checks/numbers.py); deciding what to do with a bad quote (pipeline.py).
 """
