@@ -16,7 +16,7 @@ from assistant.answer.pipeline import Answerer
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.evaluation.replay import ANSWERS, REPLIES, replay, reply_record
+from assistant.evaluation.replay import ANSWERS, REPLIES, log_answer, replay, start_log
 from assistant.records import Answer
 
 pytestmark = pytest.mark.unit
@@ -38,8 +38,8 @@ def _logged_run(folder: Path, settings: Settings) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     questions = folder / "questions.jsonl"
     answerer = Answerer(settings)
-    with questions.open("w", encoding="utf-8") as qf, (folder / ANSWERS).open("w", encoding="utf-8") as af, \
-            (folder / REPLIES).open("w", encoding="utf-8") as rf:
+    start_log(folder)
+    with questions.open("w", encoding="utf-8") as qf:
         for qid, question, kind, facts, raw in QUESTIONS:
             gold = [] if kind == "unanswerable" else [{"article_id": "c0", "date": "2025-05-20"}]
             qf.write(json.dumps({"id": qid, "question": question, "lang": "zh", "type": kind,
@@ -47,9 +47,7 @@ def _logged_run(folder: Path, settings: Settings) -> Path:
                                 ensure_ascii=False) + "\n")
             answer = (Answer(question, "资料中没有相关信息。", [], refused=True) if raw is None
                       else answerer.checked(question, raw, HITS, "zh"))
-            af.write(json.dumps(answer.to_dict() | {"id": qid}, ensure_ascii=False) + "\n")
-            if (record := reply_record(qid, answer)) is not None:
-                rf.write(json.dumps(record, ensure_ascii=False) + "\n")
+            log_answer(folder, qid, answer)  # as `assistant eval` logs each answer
     return questions
 
 

@@ -46,9 +46,7 @@ from assistant.answer.quotes import (
     best_source,
     locate_quote,
     quote_text,
-    repair_copying,
-    restore_digits,
-    restore_scales,
+    repair_answer,
     split_reply,
 )
 from assistant.answer.refusal import REFUSAL, is_refusal, may_become_refusal
@@ -275,9 +273,7 @@ class Answerer:
         if uncited := list(dict.fromkeys(n for n in located.values() if n not in cited)):
             reply = reply.rstrip() + " " + "".join(f"[{n}]" for n in uncited)
             cited += uncited
-        cited_texts = [hits[n - 1].chunk.text for n in cited]
-        reply = repair_copying(reply, cited_texts)  # then numbers as the sources write them:
-        reply = restore_scales(restore_digits(reply, cited_texts), cited_texts, lang == "en")
+        reply = repair_answer(reply, [hits[n - 1].chunk.text for n in cited], lang == "en")
         if reason := run_checks(profile, question, hits, reply, quotes):
             return withheld(reason)
         if confirm and located and profile in ASKS_MODEL and self.settings.model_check:

@@ -201,3 +201,11 @@ def restore_digits(answer: str, sources: list[str]) -> str:
         out += [answer[start:begin], str(value)]
         start = end
     return "".join(out) + answer[start:]
+
+
+def repair_answer(answer: str, sources: list[str], english: bool = False) -> str:
+    """The answer with what the model mis-copied from `sources` put right: characters
+    (repair_copying), then numbers written as the sources write them (restore_digits,
+    restore_scales)."""
+    answer = repair_copying(answer, sources)
+    return restore_scales(restore_digits(answer, sources), sources, english)

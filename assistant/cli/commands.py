@@ -128,18 +128,10 @@ def eval_command(settings: Settings, questions: str | None, as_json: bool, basel
     questions_path = Path(questions) if questions else QUESTIONS
     out = Path(out_dir) if out_dir else REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
-    # written as answers come, so that a long run's work survives a stop; replies.jsonl keeps each
-    # model reply with its passages, for `assistant eval --replay` to re-check
-    answers_log, replies_log = out / replay.ANSWERS, out / replay.REPLIES
-    for log in (answers_log, replies_log):
-        log.unlink(missing_ok=True)
+    replay.start_log(out)  # answers.jsonl, and replies.jsonl for `assistant eval --replay`
 
     def on_answer(position: int, q: Question, answer) -> None:
-        with answers_log.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(answer.to_dict() | {"id": q.id}, ensure_ascii=False) + "\n")
-        if (record := replay.reply_record(q.id, answer)) is not None:
-            with replies_log.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        replay.log_answer(out, q.id, answer)
         if not as_json:
             print(f"[{position}] {q.id} {answer.timings.get('total', 0):.1f}s", flush=True)
 

@@ -40,6 +40,23 @@ def reply_record(question_id: str, answer: Answer) -> dict[str, Any] | None:
                           "bm25_score": h.bm25_score} for h in answer.passages]}
 
 
+def start_log(folder: Path) -> None:
+    """Empty `folder`'s answers.jsonl and replies.jsonl for a new run (log_answer appends)."""
+    for name in (ANSWERS, REPLIES):
+        (folder / name).unlink(missing_ok=True)
+
+
+def log_answer(folder: Path, question_id: str, answer: Answer) -> None:
+    """Append one answer to answers.jsonl and, when the model was asked, its reply to
+    replies.jsonl: written as answers come, so that a long run's work survives a stop."""
+    lines = [(ANSWERS, answer.to_dict() | {"id": question_id}),
+             (REPLIES, reply_record(question_id, answer))]
+    for name, record in lines:
+        if record is not None:
+            with (folder / name).open("a", encoding="utf-8") as f:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def _lines(path: Path) -> dict[str, dict[str, Any]]:
     """id -> record of a JSONL log; a clear error naming the file and line when one is bad."""
     out = {}
