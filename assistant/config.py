@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     # of reading the prompt at llm_min_prompt_rate) and between tokens; queueing is not counted
     llm_min_prompt_rate: float = 8.0  # prompt tokens/s: the slowest prompt reading worth waiting for
     llm_threads: int | None = None  # local llama.cpp server: threads generating the answer
-    # (None: all cores but one, see generation_threads)
+    # (None: follow the machine's load, see generation_threads)
     llm_batch_threads: int | None = None  # ... and reading the prompt (None: all cores)
     condense_followups: bool = False  # ask the model to rewrite a follow-up as a standalone
     # question (an extra model call); off: search with the earlier questions, answer with them
@@ -130,12 +130,20 @@ class Settings(BaseSettings):
 
     @property
     def generation_threads(self) -> int:
-        """llm_threads, or all cores but one (at least one). Generation steps one token at a
-        time with its threads in lockstep: when another process takes one of them, every step
-        waits for it (2 threads on a 2-core machine with one busy process: 8.9 tokens/s against
-        17-18 for 1 thread), so one core is left to the rest of the machine. Measured: README
-        "Measured"."""
+        """llm_threads, or all cores but one (at least one): the threads generating while
+        another process keeps a core busy. Generation steps one token at a time with its threads
+        in lockstep: when another process takes one of them, every step waits for it (2 threads
+        on a 2-core machine with one busy process: 8.9 tokens/s against 17-18 for 1 thread), so
+        one core is left to the rest of the machine. Measured: README "Measured"."""
         return self.llm_threads or max(1, available_cores() - 1)
+
+    @property
+    def idle_generation_threads(self) -> int:
+        """llm_threads, or every core: the threads generating while no other process is busy
+        (2 threads idle: 27 tokens/s against 17-18 for 1). When this differs from
+        generation_threads, the local server follows the machine's load per question
+        (local_server.SharedServer)."""
+        return self.llm_threads or available_cores()
 
     @property
     def prompt_threads(self) -> int:

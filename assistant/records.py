@@ -169,6 +169,7 @@ class Answer:
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     tokens: dict[str, int] = field(default_factory=dict)  # prompt/generated tokens of model calls
+    # (and "threads": the local server's generating threads, chosen by the machine's load)
     checks: str = ""  # the check profile that answered: strict, standard or off (answer/checks/)
     # the same model reply checked under other profiles (Answerer(also_profiles=...), for the
     # evaluation); empty when the model was not asked; never shown, not in to_dict()

@@ -23,6 +23,7 @@ class Endpoint:
     base_url: str  # OpenAI-style, ending in /v1
     model: str
     api_key: str = "not-needed"  # llama.cpp ignores it; never logged
+    threads: int | None = None  # the local server's generating threads (None: another endpoint)
 
     @property
     def shown(self) -> str:

@@ -1,9 +1,11 @@
 """The local llama.cpp server, used when no endpoint is configured: a GGUF in, a loopback
 OpenAI-compatible URL out.
 
-In:  Settings (llm_model, llm_model_path, generation_threads, prompt_threads, llm_context).
+In:  Settings (llm_model, llm_model_path, generation_threads, idle_generation_threads,
+     prompt_threads, llm_context).
 Out: a `LocalServer` that runs llama.cpp (xllamacpp) on 127.0.0.1, and `SharedServer`, which
-     starts it on first use, restarts it when it died and stops it on close, once for all threads.
+     starts it on first use, restarts it when it died and stops it on close, once for all threads,
+     and gives each question to a server whose thread count suits the machine's load now.
 The local server runs in a child process (`python -m assistant.answer.local_server GGUF PORT
 THREADS CTX BATCH_THREADS`): it keeps llama.cpp's log and threads out of the app's process, and it can be
 stopped for sure (an in-process xllamacpp.Server has no stop method and logs to the app's
@@ -75,6 +77,10 @@ class LocalServer:
         raise EndpointError(f"local llama.cpp server not ready after {timeout:.0f} s")
 
     @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self.running else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -101,10 +107,11 @@ class LocalServer:
         self.stop()
 
 
-def local_server(settings: Settings) -> LocalServer:
-    """A (not yet started) local server for the configured GGUF; ModelError if it is missing."""
-    return LocalServer(gguf_path(settings), settings.generation_threads, settings.llm_context,
-                       batch_threads=settings.prompt_threads)
+def local_server(settings: Settings, threads: int | None = None) -> LocalServer:
+    """A (not yet started) local server for the configured GGUF generating with `threads`
+    (default: Settings.generation_threads); ModelError if the GGUF is missing."""
+    return LocalServer(gguf_path(settings), threads or settings.generation_threads,
+                       settings.llm_context, batch_threads=settings.prompt_threads)
 
 
 def run_server(model: Path, port: int, threads: int, context: int,
@@ -130,30 +137,67 @@ def run_server(model: Path, port: int, threads: int, context: int,
         raise ModelError(f"{model}: llama.cpp could not load the model ({e})") from e
 
 
+BUSY_CORES = 0.5  # other processes using this many cores or more make the machine "busy"
+
+
 class SharedServer:
     """The local server for Settings, shared by threads: started on first use (ONE, even when
-    questions arrive together), started again when it crashed, stopped by close()."""
+    questions arrive together), started again when it crashed, stopped by close().
+    When Settings.idle_generation_threads differs from generation_threads (llm_threads unset on
+    a machine of 2+ cores), each question goes to a server generating with every core while
+    the rest of the machine is idle, and to one generating with all cores but one while other
+    processes use BUSY_CORES or more (cpu_load.py; without /proc: always the latter). Each is
+    started when first chosen; both map the same GGUF, so the second costs its context memory,
+    not the model's. The model queue (queueing.py) lets one question at a time generate, so
+    the two never compete."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._server: LocalServer | None = None
+        self._servers: dict[int, LocalServer] = {}
         self._lock = threading.Lock()  # concurrent first questions start ONE local server
+        self._load = None  # cpu_load.OtherLoad, from the first question that needs it
 
-    def base_url(self) -> str:
+    def threads_now(self) -> int:
+        """The generating threads for a question asked now (see the class docstring)."""
+        s = self.settings
+        if s.idle_generation_threads == s.generation_threads:
+            return s.generation_threads
         with self._lock:
-            if self._server is None or not self._server.running:  # not started yet, or crashed
-                self._stop()
-                self._server = local_server(self.settings).start()
-            return self._server.base_url
+            if self._load is None:
+                from assistant.answer.cpu_load import OtherLoad
+                self._load = OtherLoad(self._own_pids)
+        other = self._load.cores()
+        idle = other is not None and other < BUSY_CORES
+        return s.idle_generation_threads if idle else s.generation_threads
+
+    def base_url(self, threads: int | None = None) -> str:
+        """The URL of the server generating with `threads` (default: threads_now())."""
+        threads = threads or self.threads_now()
+        with self._lock:
+            server = self._servers.get(threads)
+            if server is None or not server.running:  # not started yet, or crashed
+                if server:
+                    server.stop()
+                server = self._servers[threads] = local_server(self.settings, threads).start()
+            return server.base_url
+
+    def start_all(self) -> None:
+        """Start every server a question may be given to (for a benchmark: no user waits for a
+        start)."""
+        for threads in {self.settings.generation_threads, self.settings.idle_generation_threads}:
+            self.base_url(threads)
 
     def close(self) -> None:
         with self._lock:
-            self._stop()
+            if self._load:
+                self._load.close()
+                self._load = None
+            for server in self._servers.values():
+                server.stop()
+            self._servers.clear()
 
-    def _stop(self) -> None:
-        if self._server:
-            self._server.stop()
-            self._server = None
+    def _own_pids(self) -> list[int]:
+        return [os.getpid(), *(s.pid for s in list(self._servers.values()) if s.pid)]
 
 
 if __name__ == "__main__":  # the child process of LocalServer: serve until stdin closes

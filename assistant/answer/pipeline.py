@@ -93,7 +93,14 @@ class Answerer:
             if not is_healthy(endpoint.base_url, min(5.0, s.llm_timeout), endpoint.api_key):
                 raise EndpointError(f"LLM endpoint {endpoint.shown} is unreachable")
             return endpoint
-        return Endpoint(self._local.base_url(), s.llm_model)
+        threads = self._local.threads_now()  # the machine's load now: local_server.SharedServer
+        return Endpoint(self._local.base_url(threads), s.llm_model, threads=threads)
+
+    def start_model(self) -> None:
+        """Start every local server a question may be given to now, not at a user's question
+        (for a benchmark); nothing for another endpoint."""
+        if not self.settings.llm_base_url:
+            self._local.start_all()
 
     def close(self) -> None:
         self._local.close()
@@ -144,6 +151,8 @@ class Answerer:
         one Answer (not yet _done); the extractive fallback when the endpoint fails."""
         try:
             endpoint = self.endpoint()
+            if endpoint.threads:
+                tokens["threads"] = endpoint.threads
             for out in self._reply(endpoint, question, asked, hits, lang,
                                    [q for q, _ in history], timings, tokens):
                 if isinstance(out, Answer):

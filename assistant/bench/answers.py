@@ -7,7 +7,9 @@ Out: one dict: per design and condition, p50/p95 of the time to evidence, to the
      from the single-user answer (both texts listed), those of them that are mixed up (closer to
      another question's single-user answer than to their own) and the quality figures of the
      same answers (key facts, refusals of absent questions, false refusals).
-Designs: "current" (the Settings as given) and "previous" (whole passages in the prompt, the
+Designs: "current" (the Settings as given), "fixed" (the same with the generating threads fixed
+at all cores but one, as before they followed the machine's load) and "previous" (whole
+passages in the prompt, the
 follow-up rewritten by the model first and every core generating, as before evidence-first
 answering), measured in the same run. Conditions: "idle"; "busy" (the bench runs one CPU-bound
 process of its own for the whole condition); "users4" (4 threads share one Answerer, each
@@ -18,6 +20,7 @@ Not handled: retrieval quality (`assistant eval`), the HTTP layer (`bench --api-
 from __future__ import annotations
 
 import subprocess
+from collections import Counter
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +38,7 @@ from assistant.text import grams
 
 QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
 DESIGNS = {"current": {},
+           "fixed": {"llm_threads": max(1, available_cores() - 1)},
            "previous": {"passage_chars": 0, "condense_followups": True,
                         "llm_threads": available_cores(), "llm_batch_threads": available_cores()}}
 CONDITIONS = ("idle", "busy", "users4")
@@ -64,6 +68,7 @@ def timed(answerer, q: Question) -> dict[str, Any]:
             "prompt_tokens": answer.tokens.get("prompt", 0),
             "cached_tokens": answer.tokens.get("cached", 0),
             "generated_tokens": answer.tokens.get("generated", 0),
+            "threads": answer.tokens.get("threads"),
             "timed_out": answer.fallback and "too long" in (answer.notice or "")}
 
 
@@ -125,6 +130,7 @@ def summary(rows: list[dict[str, Any]], single: dict[str, str] | None = None) ->
     answerable = [r for r in rows if "key_facts" in r]
     absent = [r for r in rows if "key_facts" not in r]
     out["timeouts"] = sum(r["timed_out"] for r in rows)
+    out["threads"] = dict(Counter(str(r["threads"]) for r in rows if r.get("threads")))
     out["key_facts"] = mean([r["key_facts"] for r in answerable if r["key_facts"] is not None])
     out["absent_refused"] = mean([float(r["refused"]) for r in absent])
     out["false_refusals"] = mean([float(r["refused"]) for r in answerable])
@@ -173,6 +179,7 @@ def fresh(answerer):
     nothing of the bench's questions in the server's prompt cache: a new server per condition,
     so a condition never reads prompts an earlier one left cached."""
     try:
+        answerer.start_model()
         answerer.ask("warm-up")
         yield answerer
     finally:
@@ -182,7 +189,8 @@ def fresh(answerer):
 def run_threads_bench(settings: Settings, threads: list[str], n: int = 8,
                       path: Path = QUESTIONS, log=print) -> dict[str, Any]:
     """The current design with each llama.cpp thread setting, idle and busy: "1" (one thread),
-    "2", or "1/2" (one generating, two reading the prompt)."""
+    "2", "1/2" (one generating, two reading the prompt), or "auto" (the default: the
+    generating threads follow the machine's load, local_server.SharedServer)."""
     from assistant.answer.pipeline import Answerer
     from assistant.evaluation.corpus import open_index
     from assistant.search.embed import load_embedder
@@ -194,7 +202,7 @@ def run_threads_bench(settings: Settings, threads: list[str], n: int = 8,
     out: dict[str, Any] = {}
     for t in threads:
         gen, _, batch = t.partition("/")
-        s = settings.model_copy(update={"llm_threads": int(gen),
+        s = settings.model_copy(update={"llm_threads": None if gen == "auto" else int(gen),
                                         "llm_batch_threads": int(batch) if batch else None})
         for condition in ("idle", "busy"):
             log(f"bench --threads: {t} thread(s) / {condition}")

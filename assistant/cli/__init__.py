@@ -217,10 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--answers", action="store_true",
                     help="answer speed instead: time to evidence, first token, answer; idle, busy, 4 users")
     sp.add_argument("--questions", type=int, default=20, help="--answers: how many test-half questions")
-    sp.add_argument("--designs", default="current,previous", help="--answers: current,previous")
+    sp.add_argument("--designs", default="current,fixed,previous",
+                    help="--answers: current,fixed,previous (bench/answers.py)")
     sp.add_argument("--conditions", default="idle,busy,users4", help="--answers: idle,busy,users4")
-    sp.add_argument("--threads", help="compare llama.cpp thread settings instead, e.g. 1,2,1/2 "
-                    "(generating/reading the prompt)")
+    sp.add_argument("--threads", help="compare llama.cpp thread settings instead, e.g. auto,1,2,1/2 "
+                    "(generating/reading the prompt; auto: follow the machine's load)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench)
 
