@@ -194,6 +194,32 @@ def test_answer_figures_treat_each_question_type_as_the_set_defines_it():
     assert "answers/dev/en/key_fact_accuracy" not in mt  # no answerable English dev question
 
 
+def test_facts_given_is_what_the_passages_held_whatever_the_answer_said():
+    from assistant.evaluation.scoring import answer_metrics, score_answer
+    from assistant.records import Chunk, Hit
+
+    def given(*texts: str) -> list[Hit]:
+        return [Hit(Chunk(id=f"p{i}", text=t, title="某县卫生院义诊", file="invented.jsonl",
+                          file_sha="sha", page=1, position=i, index=0), 0.5)
+                for i, t in enumerate(texts)]
+
+    qs = [_q("wrong", "zh", "dev", key_facts=["青山镇卫生院", ["36人", "36 people"]]),
+          _q("right", "en", "dev", key_facts=[["36人", "36 people"]]),
+          _q("early", "zh", "dev", key_facts=["青山镇卫生院"])]
+    answers = {"wrong": _answer("义诊在县医院举行，共36人参加[1]。", ["rec-1"]),
+               "right": _answer("36 people took part [1].", ["rec-1"]),
+               "early": _answer("资料中没有。", [], refused=True)}  # refused before the model
+    answers["wrong"].passages = given("义诊在青山镇卫生院举行。", "共有36人参加。")
+    answers["right"].passages = given("共有36人参加。")
+    rows = {q.id: score_answer(q, answers[q.id]) for q in qs}
+    assert (rows["wrong"]["key_facts"], rows["wrong"]["facts_given"]) == (0.5, 1.0)
+    assert (rows["right"]["key_facts"], rows["right"]["facts_given"]) == (1.0, 1.0)
+    assert rows["early"]["facts_given"] is None  # the model was given nothing
+    mt = answer_metrics(qs, rows)
+    assert mt["answers/dev/all/facts_given"] == 1.0  # over the two questions the model was asked
+    assert mt["answers/dev/all/key_fact_accuracy"] == pytest.approx((0.5 + 1.0 + 0.0) / 3)
+
+
 def test_a_run_on_one_half_is_gated_on_that_halfs_figures_only():
     from assistant.evaluation.run import comparable
     base = {"retrieval/hybrid/all/mrr": 0.9, "retrieval/hybrid/dev/zh/mrr": 0.8,

@@ -17,7 +17,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 RETRIEVAL = ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10")
-ANSWERS = ("key_fact_accuracy", "all_facts_rate", "list_f1", "citation_precision",
+ANSWERS = ("key_fact_accuracy", "facts_given", "all_facts_rate", "list_f1", "citation_precision",
            "citation_support_precision", "citation_recall", "faithfulness", "faithful_rate",
            "fallback_rate")
 REFUSAL = ("refusal_rate", "false_refusal_rate")
@@ -173,7 +173,7 @@ def console_summary(summary: dict[str, Any]) -> str:
                 f"{_fmt(mt.get(f'retrieval/{mode}/{name}/{k}')):>9}" for k in RETRIEVAL))
     for key, value in mt.items():
         if key.startswith(("answers/", "refusal/")) and key.split("/")[-1] in (
-                "key_fact_accuracy", "list_f1", "citation_recall", *REFUSAL):
+                "key_fact_accuracy", "facts_given", "list_f1", "citation_recall", *REFUSAL):
             lines.append(f"{key:44} {_fmt(value)}")
     for profile, figures in summary.get("profiles", {}).items():
         lines.append(f"checks profile {profile} (the same model replies):")

@@ -66,6 +66,10 @@ def score_answer(q: Question, a) -> dict[str, Any]:
         facts = [] if q.type == "list" else q.key_facts
         row["missing_facts"] = [f for f in (facts or q.members) if not m.has_fact(a.text, f)]
         row["key_facts"] = m.key_fact_score(a.text, facts) if facts else None
+        # the same facts in the passages the model was given (None when it was not asked): what
+        # an answer could have said, against what it said
+        given = "\n".join(f"{h.chunk.title}\n{h.chunk.text}" for h in a.passages)
+        row["facts_given"] = m.key_fact_score(given, facts) if facts and given else None
         row["list_f1"] = m.list_f1(a.text, q.members, q.list_distractors) if q.members else None
         row["cited_gold"], row["n_cited"] = m.citation_counts(cited, q.gold_groups)
         row["cited_support"] = sum(m.supports_passage(c.text, q.support) for c in a.citations)
@@ -80,6 +84,8 @@ def _answer_values(ans: list[dict[str, Any]], unans: list[dict[str, Any]]) -> di
     return {
         "answers/key_fact_accuracy": m.mean(facts),
         "answers/all_facts_rate": m.mean([float(f == 1.0) for f in facts]),
+        "answers/facts_given": m.mean([r["facts_given"] for r in ans
+                                       if r.get("facts_given") is not None]),
         "answers/list_f1": m.mean([r["list_f1"] for r in ans if r["list_f1"] is not None]),
         "answers/citation_precision": sum(r["cited_gold"] for r in ans) / n_cited if n_cited else None,
         "answers/citation_support_precision": sum(r["cited_support"] for r in ans) / n_cited if n_cited else None,
