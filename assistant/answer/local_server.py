@@ -147,9 +147,10 @@ class SharedServer:
     a machine of 2+ cores), each question goes to a server generating with every core while
     the rest of the machine is idle, and to one generating with all cores but one while other
     processes use BUSY_CORES or more (cpu_load.py; without /proc: always the latter). Each is
-    started when first chosen; both map the same GGUF, so the second costs its context memory,
-    not the model's. The model queue (queueing.py) lets one question at a time generate, so
-    the two never compete."""
+    started when first chosen; both map the same GGUF, which they share, but each has its own
+    context and working memory (measured with the default 1.5B GGUF and llm_context 8192: 0.9 GB
+    each beside the 1.1 GB GGUF, README "Measured"). The model queue (queueing.py, Settings.llm_parallel 1) lets one question at
+    a time generate, so the two never compete."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -166,7 +167,8 @@ class SharedServer:
             if self._load is None:
                 from assistant.answer.cpu_load import OtherLoad
                 self._load = OtherLoad(self._own_pids)
-        other = self._load.cores()
+            load = self._load
+        other = load.cores()
         idle = other is not None and other < BUSY_CORES
         return s.idle_generation_threads if idle else s.generation_threads
 

@@ -99,7 +99,8 @@ def print_answer(answer: Answer) -> None:
         took is not None and f"{took:.1f} s",
         answer.tokens and f"{answer.tokens.get('prompt', 0)} prompt "
                           f"({answer.tokens.get('cached', 0)} reused) and "
-                          f"{answer.tokens.get('generated', 0)} generated tokens"))))
+                          f"{answer.tokens.get('generated', 0)} generated tokens",
+        answer.tokens.get("threads") and f"{answer.tokens['threads']} generating threads"))))
     print()
 
 
