@@ -9,20 +9,21 @@ Out: one dict: per design and condition, p50/p95 of the time to evidence, to the
      same answers (key facts, refusals of absent questions, false refusals).
 Designs: "current" (the Settings as given), "fixed" (the same with the generating threads fixed
 at all cores but one, as before they followed the machine's load) and "previous" (whole
-passages in the prompt, the
-follow-up rewritten by the model first and every core generating, as before evidence-first
-answering), measured in the same run. Conditions: "idle"; "busy" (the bench runs one CPU-bound
-process of its own for the whole condition); "users4" (4 threads share one Answerer, each
-asking a quarter of the questions at once). `--threads 1,2` instead compares llama.cpp thread counts, idle and busy.
+passages in the prompt, the follow-up rewritten by the model first and every core generating,
+as before evidence-first answering), measured in the same run. Conditions: "idle"; "busy"
+(the bench runs one CPU-bound process of its own for the whole condition); "users4" (4 threads
+share one Answerer, each asking a quarter of the questions at once). `--threads auto,1,2`
+instead compares llama.cpp thread settings, idle and busy. Each condition's figures count the
+generating threads its answers got (`threads`).
 Not handled: retrieval quality (`assistant eval`), the HTTP layer (`bench --api-load`).
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections import Counter
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
