@@ -109,6 +109,8 @@ def test_each_thread_count_has_its_own_server_and_close_stops_both(
         shared.start_all()
         busy, idle = shared.base_url(1), shared.base_url(2)
         assert busy != idle and is_healthy(busy) and is_healthy(idle)
+        now = shared.endpoint()  # a question asked now goes to one of the two
+        assert now.base_url == {1: busy, 2: idle}[now.threads]
         assert sorted(started) == [1, 2]  # each started once, not per call
         assert set(shared._own_pids()) - {os.getpid()}  # the servers' time is ours, not "other"
     finally:

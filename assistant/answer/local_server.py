@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from assistant.answer.endpoint import is_healthy
+from assistant.answer.endpoint import Endpoint, is_healthy
 from assistant.config import Settings
 from assistant.errors import EndpointError, ModelError
 from assistant.models.cache import model_path
@@ -171,6 +171,11 @@ class SharedServer:
         other = load.cores()
         idle = other is not None and other < BUSY_CORES
         return s.idle_generation_threads if idle else s.generation_threads
+
+    def endpoint(self) -> Endpoint:
+        """The endpoint for a question asked now: the server whose threads suit the load."""
+        threads = self.threads_now()
+        return Endpoint(self.base_url(threads), self.settings.llm_model, threads=threads)
 
     def base_url(self, threads: int | None = None) -> str:
         """The URL of the server generating with `threads` (default: threads_now())."""

@@ -93,8 +93,7 @@ class Answerer:
             if not is_healthy(endpoint.base_url, min(5.0, s.llm_timeout), endpoint.api_key):
                 raise EndpointError(f"LLM endpoint {endpoint.shown} is unreachable")
             return endpoint
-        threads = self._local.threads_now()  # the machine's load now: local_server.SharedServer
-        return Endpoint(self._local.base_url(threads), s.llm_model, threads=threads)
+        return self._local.endpoint()
 
     def start_model(self) -> None:
         """Start every local server a question may be given to now, not at a user's question
