@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     llm_parallel: int = 1  # questions the endpoint answers at once (the local server: one); the
     # others wait their turn and are told their place in the queue
     llm_context: int = 8192  # local server: two slots of half this each (local_server.py)
+    llm_server: str = "auto"  # local server: "auto" (llama.cpp built for this CPU by `assistant
+    # models build-server` when there is one, else the xllamacpp wheel), "wheel", or the path of
+    # any llama-server binary (a GPU build, another version)
     # which checks an answer passes (answer/checks/): strict (all; the yes/no model
     # call only with model_check), standard (grounding only), off; auto: strict for small local models, else standard
     answer_checks: Literal["auto", "strict", "standard", "off"] = "auto"

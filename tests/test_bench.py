@@ -116,7 +116,7 @@ def test_answer_bench_measures_the_waits_and_the_quality_of_every_design(tmp_pat
         status = main(["bench", "--answers", "--questions", "4", "--conditions", "idle,users4",
                        "--json"])
     figures = json.loads(out.getvalue())
-    assert status == 0 and set(figures) == {f"{d}/{c}" for d in ("current", "fixed", "previous")
+    assert status == 0 and set(figures) == {f"{d}/{c}" for d in ("current", "wheel", "previous")
                                             for c in ("idle", "users4")}
     for name, f in figures.items():
         assert f["n"] == 4 and f["timeouts"] == 0, name

@@ -3,20 +3,26 @@ OpenAI-compatible URL out.
 
 In:  Settings (llm_model, llm_model_path, generation_threads, idle_generation_threads,
      prompt_threads, llm_context).
-Out: a `LocalServer` that runs llama.cpp (xllamacpp) on 127.0.0.1, and `SharedServer`, which
+Out: a `LocalServer` that runs llama.cpp on 127.0.0.1, and `SharedServer`, which
      starts it on first use, restarts it when it died and stops it on close, once for all threads,
      and gives each question to a server whose thread count suits the machine's load now.
 The local server runs in a child process (`python -m assistant.answer.local_server GGUF PORT
-THREADS CTX BATCH_THREADS`): it keeps llama.cpp's log and threads out of the app's process, and it can be
-stopped for sure (an in-process xllamacpp.Server has no stop method and logs to the app's
-stderr). The child exits when its stdin closes, so it never outlives the app.
-Not handled here: remote endpoints (endpoint.py), fetching the GGUF (models/cache.py).
+THREADS CTX BATCH_THREADS [BINARY]`): it keeps llama.cpp's log and threads out of the app's
+process, and it can be stopped for sure (an in-process xllamacpp.Server has no stop method and
+logs to the app's stderr). The child exits when its stdin closes, so it never outlives the app.
+Which llama.cpp it runs (`server_binary`): the xllamacpp wheel in the child itself, or a
+llama-server binary (the build for this CPU, models/llama_build.py, or the user's) as the
+child's own child, which the kernel kills when the child dies.
+Not handled here: remote endpoints (endpoint.py), fetching the GGUF (models/cache.py), building
+llama-server (models/llama_build.py).
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -42,6 +48,21 @@ def gguf_path(settings: Settings) -> Path:
     return settings.llm_model_path
 
 
+def server_binary(settings: Settings) -> Path | None:
+    """The llama-server binary the local server runs (Settings.llm_server): the path given, the
+    build for this CPU ("auto", when one was built), or None: the xllamacpp wheel."""
+    choice = settings.llm_server
+    if choice == "wheel":
+        return None
+    if choice == "auto":
+        from assistant.models.llama_build import built
+        return built(settings)
+    path = Path(choice).expanduser()
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise ModelError(f"{path}: no executable llama-server there (ASSISTANT_LLM_SERVER)")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -52,8 +73,8 @@ class LocalServer:
     """llama.cpp serving one GGUF on 127.0.0.1 in a child process. Use as a context manager."""
 
     def __init__(self, model: Path, threads: int = 2, context: int = 4096, port: int | None = None,
-                 batch_threads: int | None = None):
-        self.model, self.threads, self.context = model, threads, context
+                 batch_threads: int | None = None, binary: Path | None = None):
+        self.model, self.threads, self.context, self.binary = model, threads, context, binary
         self.batch_threads = batch_threads or threads
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -63,6 +84,8 @@ class LocalServer:
     def start(self, timeout: float = START_TIMEOUT) -> LocalServer:
         cmd = [sys.executable, "-m", "assistant.answer.local_server", str(self.model), str(self.port),
                str(self.threads), str(self.context), str(self.batch_threads)]
+        if self.binary:
+            cmd.append(str(self.binary))
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self._log,
                                       stderr=subprocess.STDOUT)
         atexit.register(self.stop)
@@ -79,6 +102,17 @@ class LocalServer:
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self.running else None
+
+    @property
+    def pids(self) -> list[int]:
+        """The child and its children (a llama-server binary): every process serving."""
+        if not self.running:
+            return []
+        try:
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [self.pid, *map(int, children)]
 
     @property
     def running(self) -> bool:
@@ -111,7 +145,8 @@ def local_server(settings: Settings, threads: int | None = None) -> LocalServer:
     """A (not yet started) local server for the configured GGUF generating with `threads`
     (default: Settings.generation_threads); ModelError if the GGUF is missing."""
     return LocalServer(gguf_path(settings), threads or settings.generation_threads,
-                       settings.llm_context, batch_threads=settings.prompt_threads)
+                       settings.llm_context, batch_threads=settings.prompt_threads,
+                       binary=server_binary(settings))
 
 
 def run_server(model: Path, port: int, threads: int, context: int,
@@ -135,6 +170,40 @@ def run_server(model: Path, port: int, threads: int, context: int,
         return xllamacpp.Server(params)
     except RuntimeError as e:
         raise ModelError(f"{model}: llama.cpp could not load the model ({e})") from e
+
+
+def binary_command(binary: Path, model: Path, port: int, threads: int, context: int,
+                   batch_threads: int | None = None) -> list[str]:
+    """The llama-server command line with the settings run_server gives the wheel."""
+    return [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
+            "-t", str(threads), "-tb", str(batch_threads or threads), "-c", str(context),
+            "-np", "2", "--no-webui"]
+
+
+def _die_with_parent() -> None:
+    """In a child before exec: the kernel sends it SIGKILL when its parent dies (Linux)."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run_binary(binary: Path, model: Path, port: int, threads: int, context: int,
+               batch_threads: int | None = None, watch_stdin: bool = True) -> int:
+    """Run a llama-server binary as this process's child until it ends, SIGTERM comes or (with
+    `watch_stdin`) stdin closes; the binary dies with this process in any case. Returns its exit
+    code."""
+    proc = subprocess.Popen(binary_command(binary, model, port, threads, context, batch_threads),
+                            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+
+    def stop(*_: object) -> None:
+        proc.terminate()
+        threading.Timer(5.0, proc.kill).start()  # a generation it will not leave
+
+    signal.signal(signal.SIGTERM, stop)
+    if watch_stdin:
+        threading.Thread(target=lambda: (sys.stdin.read(), stop()), daemon=True).start()
+    return proc.wait()
 
 
 BUSY_CORES = 0.5  # other processes using this many cores or more make the machine "busy"
@@ -204,11 +273,14 @@ class SharedServer:
             self._servers.clear()
 
     def _own_pids(self) -> list[int]:
-        return [os.getpid(), *(s.pid for s in list(self._servers.values()) if s.pid)]
+        return [os.getpid(), *(pid for s in list(self._servers.values()) for pid in s.pids)]
 
 
 if __name__ == "__main__":  # the child process of LocalServer: serve until stdin closes
-    _server = run_server(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]),
-                         int(sys.argv[5]))
+    _args = (Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]),
+             int(sys.argv[5]))
+    if len(sys.argv) > 6:
+        os._exit(run_binary(Path(sys.argv[6]), *_args))
+    _server = run_server(*_args)
     sys.stdin.read()
     os._exit(0)  # skip the server's destructor: it waits for a running generation to finish

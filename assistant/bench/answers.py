@@ -7,10 +7,12 @@ Out: one dict: per design and condition, p50/p95 of the time to evidence, to the
      from the single-user answer (both texts listed), those of them that are mixed up (closer to
      another question's single-user answer than to their own) and the quality figures of the
      same answers (key facts, refusals of absent questions, false refusals).
-Designs: "current" (the Settings as given), "fixed" (the same with the generating threads fixed
+Designs: "current" (the Settings as given), "wheel" (the same on the xllamacpp wheel's generic
+llama.cpp, as before the build for this CPU), "fixed" (the same with the generating threads fixed
 at all cores but one, as before they followed the machine's load) and "previous" (whole
-passages in the prompt, the follow-up rewritten by the model first and every core generating,
-as before evidence-first answering), measured in the same run. Conditions: "idle"; "busy"
+passages in the prompt, the follow-up rewritten by the model first and every core generating on
+the wheel, as before evidence-first answering), measured in the same run; by default all but
+"fixed". Conditions: "idle"; "busy"
 (the bench runs one CPU-bound process of its own for the whole condition); "users4" (4 threads
 share one Answerer, each asking a quarter of the questions at once). `--threads auto,1,2`
 instead compares llama.cpp thread settings, idle and busy. Each condition's figures count the
@@ -39,9 +41,11 @@ from assistant.text import grams
 
 QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
 DESIGNS = {"current": {},
+           "wheel": {"llm_server": "wheel"},
            "fixed": {"llm_threads": max(1, available_cores() - 1)},
-           "previous": {"passage_chars": 0, "condense_followups": True,
+           "previous": {"passage_chars": 0, "condense_followups": True, "llm_server": "wheel",
                         "llm_threads": available_cores(), "llm_batch_threads": available_cores()}}
+DEFAULT_DESIGNS = ("current", "wheel", "previous")
 CONDITIONS = ("idle", "busy", "users4")
 FIGURES = ("evidence", "first_token", "total", "prompt_tokens", "cached_tokens", "generated_tokens")
 
@@ -147,7 +151,7 @@ def summary(rows: list[dict[str, Any]], single: dict[str, str] | None = None) ->
     return out
 
 
-def run_answers_bench(settings: Settings, n: int = 20, designs: tuple[str, ...] = tuple(DESIGNS),
+def run_answers_bench(settings: Settings, n: int = 20, designs: tuple[str, ...] = DEFAULT_DESIGNS,
                       conditions: tuple[str, ...] = CONDITIONS, path: Path = QUESTIONS,
                       log=print) -> dict[str, Any]:
     from assistant.answer.pipeline import Answerer

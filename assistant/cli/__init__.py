@@ -217,8 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--answers", action="store_true",
                     help="answer speed instead: time to evidence, first token, answer; idle, busy, 4 users")
     sp.add_argument("--questions", type=int, default=20, help="--answers: how many test-half questions")
-    sp.add_argument("--designs", default="current,fixed,previous",
-                    help="--answers: current,fixed,previous (bench/answers.py)")
+    sp.add_argument("--designs", default="current,wheel,previous",
+                    help="--answers: current,wheel,fixed,previous (bench/answers.py)")
     sp.add_argument("--conditions", default="idle,busy,users4", help="--answers: idle,busy,users4")
     sp.add_argument("--threads", help="compare llama.cpp thread settings instead, e.g. auto,1,2,1/2 "
                     "(generating/reading the prompt; auto: follow the machine's load)")
@@ -233,8 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="list: one JSON object per line")
     sp.set_defaults(func=cmd_feedback)
 
-    sp = sub.add_parser("models", help="fetch (pull) or show (list) the offline models")
-    sp.add_argument("action", choices=["pull", "list"])
+    sp = sub.add_parser("models", help="fetch (pull) or show (list) the offline models, or build "
+                        "llama.cpp's server for this CPU (build-server)")
+    sp.add_argument("action", choices=["pull", "list", "build-server"])
     sp.set_defaults(func=cmd_models)
 
     sp = sub.add_parser("llm", help="run the local llama.cpp server on its own")

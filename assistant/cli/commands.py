@@ -280,14 +280,25 @@ def models_command(action: str, settings: Settings) -> int:
     if action == "pull":
         pull_all(settings)
         return 0
+    if action == "build-server":
+        from assistant.models.llama_build import build
+
+        build(settings)
+        return 0
     show.models_list(settings)
     return 0
 
 
 def serve_llm_command(settings: Settings, port: int) -> int:
     """`assistant llm serve`: run the local server in the foreground until Ctrl-C."""
-    from assistant.answer.local_server import gguf_path, run_server
+    from assistant.answer.local_server import gguf_path, run_binary, run_server, server_binary
 
+    binary = server_binary(settings)
+    if binary:  # llama.cpp built for this CPU (or the user's): in the foreground until Ctrl-C
+        print(f"llama.cpp ({binary}) serving {settings.llm_model} at http://127.0.0.1:{port}/v1",
+              flush=True)
+        return run_binary(binary, gguf_path(settings), port, settings.generation_threads,
+                          settings.llm_context, settings.prompt_threads, watch_stdin=False)
     server = run_server(gguf_path(settings), port, settings.generation_threads, settings.llm_context,
                         settings.prompt_threads)
     print(f"llama.cpp serving {settings.llm_model} at http://127.0.0.1:{port}/v1 (Ctrl-C stops)",

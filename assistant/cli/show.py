@@ -15,6 +15,7 @@ from rich.table import Table
 
 from assistant.config import DEFAULT_EMBED_MODEL, Settings
 from assistant.models.cache import SPECS, disk_size, is_verified
+from assistant.models.llama_build import build_dir, built
 from assistant.records import Answer, Article, Citation, Evidence, Hit, Queued
 from assistant.search.onnxembed import folder_for, is_prepared
 
@@ -174,6 +175,10 @@ def models_list(settings: Settings) -> None:
         if spec.name == DEFAULT_EMBED_MODEL:
             state = "ready" if is_prepared(onnx) else "missing (made by `models pull`)"
             print(f"  {'  its ONNX form':32} {disk_size(onnx) / 1e6:8.0f} MB  {state:10}  {onnx}")
+    binary = built(settings)
+    state = "built" if binary else "missing (`assistant models build-server`; the wheel is used)"
+    print(f"  {'llama-server for this CPU':32} {disk_size(binary) / 1e6 if binary else 0:8.0f} MB  "
+          f"{state:10}  {binary or build_dir(settings) or 'no /proc/cpuinfo'}")
 
 
 def feedback_list(entries: list, as_json: bool) -> None:
