@@ -93,6 +93,8 @@ server: setup
 	@$(BIN)/assistant models build-server || echo "note: no llama.cpp built for this CPU; the local server uses the xllamacpp wheel"
 
 server-required: setup
+	@command -v cmake >/dev/null && command -v c++ >/dev/null || \
+	  (apt-get update -q && apt-get install -y -q cmake g++)
 	$(BIN)/assistant models build-server
 
 index: setup

@@ -198,7 +198,9 @@ def run_binary(binary: Path, model: Path, port: int, threads: int, context: int,
 
     def stop(*_: object) -> None:
         proc.terminate()
-        threading.Timer(5.0, proc.kill).start()  # a generation it will not leave
+        kill = threading.Timer(5.0, proc.kill)  # a generation it will not leave
+        kill.daemon = True
+        kill.start()
 
     signal.signal(signal.SIGTERM, stop)
     if watch_stdin:
