@@ -15,10 +15,10 @@ build leaves nothing half-built to be picked up, and the next run starts again. 
 package is checked against its sha256 before use. The cpu key is a hash of the CPU's instruction
 flags, so a cache folder shared by machines of different CPUs never runs a binary on a CPU it
 was not built for.
+The new binary is run once before it is kept: a build this CPU cannot run is refused.
 Not handled: GPU builds and other llama.cpp versions (point Settings.llm_server at such a
 binary); machines without /proc/cpuinfo (macOS, Windows), where `build` refuses and the local
-server keeps the wheel; a compiler that produces a binary this CPU cannot run (`build` runs it
-once and refuses it).
+server keeps the wheel.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path, PurePosixPath
 
@@ -80,7 +81,7 @@ def built(settings: Settings) -> Path | None:
     return binary if binary and binary.is_file() and os.access(binary, os.X_OK) else None
 
 
-def build(settings: Settings, log=print) -> Path:
+def build(settings: Settings, log: Callable[[str], object] = print) -> Path:
     """Build llama-server for this CPU into the cache (a few minutes on 2 cores) and return it;
     a build already there is returned at once. ModelError naming the step and its log when a
     tool is missing or a step fails."""
