@@ -169,7 +169,7 @@ def test_the_binary_dies_when_its_parent_is_killed(binary: Path, smollm2_gguf: P
 
 
 def test_the_shared_server_counts_the_binary_as_its_own_load(
-        binary: Path, smollm2_gguf: Path, tmp_path: Path, monkeypatch) -> None:
+        binary: Path, smollm2_gguf: Path, monkeypatch) -> None:
     monkeypatch.setattr("assistant.config.available_cores", lambda: 2)
     shared = SharedServer(Settings(llm_model_path=smollm2_gguf, llm_context=1024,
                                    llm_server=str(binary), llm_threads=1))

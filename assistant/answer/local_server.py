@@ -37,6 +37,7 @@ from assistant.errors import EndpointError, ModelError
 from assistant.models.cache import model_path
 
 START_TIMEOUT = 120.0  # seconds for the local server to load its model
+SLOTS = 2  # requests llama.cpp holds at once, each in its own half of the context (run_server)
 
 
 def gguf_path(settings: Settings) -> Path:
@@ -165,7 +166,7 @@ def run_server(model: Path, port: int, threads: int, context: int,
     # request in the slot that already holds the longest part of its prompt, so the answer
     # prompt's fixed instructions stay read (cache_prompt) while a short check request uses the
     # other slot
-    params.n_parallel = 2
+    params.n_parallel = SLOTS
     try:
         return xllamacpp.Server(params)
     except RuntimeError as e:
@@ -177,7 +178,7 @@ def binary_command(binary: Path, model: Path, port: int, threads: int, context: 
     """The llama-server command line with the settings run_server gives the wheel."""
     return [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
             "-t", str(threads), "-tb", str(batch_threads or threads), "-c", str(context),
-            "-np", "2", "--no-webui"]
+            "-np", str(SLOTS), "--no-webui"]
 
 
 def _die_with_parent() -> None:
@@ -206,6 +207,21 @@ def run_binary(binary: Path, model: Path, port: int, threads: int, context: int,
     if watch_stdin:
         threading.Thread(target=lambda: (sys.stdin.read(), stop()), daemon=True).start()
     return proc.wait()
+
+
+def serve_foreground(settings: Settings, port: int) -> int:
+    """The local server for Settings on `port`, in this process's foreground until Ctrl-C or
+    SIGTERM (`assistant llm serve`); its exit code."""
+    args = (gguf_path(settings), port, settings.generation_threads, settings.llm_context,
+            settings.prompt_threads)
+    if (binary := server_binary(settings)) is not None:
+        return run_binary(binary, *args, watch_stdin=False)
+    server = run_server(*args)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        del server
 
 
 BUSY_CORES = 0.5  # other processes using this many cores or more make the machine "busy"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -291,20 +290,9 @@ def models_command(action: str, settings: Settings) -> int:
 
 def serve_llm_command(settings: Settings, port: int) -> int:
     """`assistant llm serve`: run the local server in the foreground until Ctrl-C."""
-    from assistant.answer.local_server import gguf_path, run_binary, run_server, server_binary
+    from assistant.answer.local_server import serve_foreground, server_binary
 
-    binary = server_binary(settings)
-    if binary:  # llama.cpp built for this CPU (or the user's): in the foreground until Ctrl-C
-        print(f"llama.cpp ({binary}) serving {settings.llm_model} at http://127.0.0.1:{port}/v1",
-              flush=True)
-        return run_binary(binary, gguf_path(settings), port, settings.generation_threads,
-                          settings.llm_context, settings.prompt_threads, watch_stdin=False)
-    server = run_server(gguf_path(settings), port, settings.generation_threads, settings.llm_context,
-                        settings.prompt_threads)
-    print(f"llama.cpp serving {settings.llm_model} at http://127.0.0.1:{port}/v1 (Ctrl-C stops)",
-          flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        del server
+    which = server_binary(settings) or "the xllamacpp wheel"
+    print(f"llama.cpp ({which}) serving {settings.llm_model} at http://127.0.0.1:{port}/v1 "
+          "(Ctrl-C stops)", flush=True)
+    return serve_foreground(settings, port)
