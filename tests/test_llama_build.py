@@ -182,9 +182,11 @@ def test_the_shared_server_counts_the_binary_as_its_own_load(
         shared.close()
 
 
-def test_the_cli_serves_with_the_binary_in_the_foreground(binary: Path, smollm2_gguf: Path) -> None:
+@pytest.mark.parametrize("which", ["binary", "wheel"])
+def test_the_cli_serves_in_the_foreground_with_either(which: str, binary: Path,
+                                                      smollm2_gguf: Path) -> None:
     port = local_server.free_port()
-    env = {**os.environ, "ASSISTANT_LLM_SERVER": str(binary),
+    env = {**os.environ, "ASSISTANT_LLM_SERVER": str(binary) if which == "binary" else "wheel",
            "ASSISTANT_LLM_MODEL_PATH": str(smollm2_gguf), "ASSISTANT_LLM_CONTEXT": "1024"}
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "llm", "serve", "--port",
                              str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -198,3 +200,4 @@ def test_the_cli_serves_with_the_binary_in_the_foreground(binary: Path, smollm2_
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+    assert not is_healthy(url, timeout=1)  # SIGTERM stopped the server, whichever it was
